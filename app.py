@@ -1,0 +1,11 @@
+"""Spoke: wires the blueprints and middleware of the API. Nothing else lives here."""
+from chalice import Chalice
+
+from chalicelib.api import accounts, modules, organizations, system, versions
+from chalicelib.api.middleware import request_id_middleware
+
+app = Chalice(app_name="spoke")
+app.api.binary_types.append("multipart/form-data")
+app.register_middleware(request_id_middleware, "http")
+for blueprint in (accounts.bp, organizations.bp, modules.bp, versions.bp, system.bp):
+    app.register_blueprint(blueprint)

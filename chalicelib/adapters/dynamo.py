@@ -1,0 +1,144 @@
+"""Thin helpers over the DynamoDB client: (de)serialisation and transaction failure reasons."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters import aws
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _unwrap(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _unwrap(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; ours are all integers."""
+    if hasattr(value, "as_integer_ratio") and not isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    return value
+
+
+class Table:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def client(self) -> Any:
+        return aws.client("dynamodb")
+
+    def get(self, key: dict[str, str], consistent: bool = False) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.name, Key=to_item(key), ConsistentRead=consistent)
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def put(self, values: dict[str, Any]) -> None:
+        self.client.put_item(TableName=self.name, Item=to_item(values))
+
+    def update_existing(self, key: dict[str, str], expression: str, values: dict[str, Any]) -> dict[str, Any] | None:
+        """Update an item that must exist; None when it does not."""
+        try:
+            response = self.client.update_item(
+                TableName=self.name, Key=to_item(key), UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK)", ExpressionAttributeValues=to_item(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return from_item(response["Attributes"])
+
+    def batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request = {self.name: {"Keys": [to_item(k) for k in keys[start:start + 100]]}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                found += [from_item(i) for i in response["Responses"].get(self.name, [])]
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def query(
+        self,
+        pk: str,
+        sk_prefix: str,
+        *,
+        index: str | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+        start_after_sk: str | None = None,
+        projection: str | None = None,
+        filter_expression: str | None = None,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield items of one partition whose sort key starts with a prefix, page after page."""
+        pk_name, sk_name = ("GSI1PK", "GSI1SK") if index else ("PK", "SK")
+        expression_values = {":pk": pk, ":prefix": sk_prefix, **(values or {})}
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name, **(names or {})},
+            "ExpressionAttributeValues": to_item(expression_values),
+            "ScanIndexForward": forward,
+        }
+        if index:
+            kwargs["IndexName"] = index
+        if limit:
+            kwargs["Limit"] = limit
+        if projection:
+            kwargs["ProjectionExpression"] = projection
+        if filter_expression:
+            kwargs["FilterExpression"] = filter_expression
+        if start_after_sk is not None and not index:
+            kwargs["ExclusiveStartKey"] = to_item({"PK": pk, "SK": start_after_sk})
+        while True:
+            response = self.client.query(**kwargs)
+            for item in response.get("Items", []):
+                yield from_item(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def transact(self, operations: list[dict[str, Any]]) -> list[str]:
+        """Run a write transaction; return the cancellation reason per operation ([] if it committed)."""
+        items = []
+        for operation in operations:
+            (kind, body), = operation.items()
+            body = dict(body, TableName=self.name)
+            for field in ("Item", "Key"):
+                if field in body:
+                    body[field] = to_item(body[field])
+            if "ExpressionAttributeValues" in body:
+                body["ExpressionAttributeValues"] = to_item(body["ExpressionAttributeValues"])
+            items.append({kind: body})
+        try:
+            self.client.transact_write_items(TransactItems=items)
+            return []
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            if not reasons:
+                reasons = _reasons_from_message(error.response["Error"].get("Message", ""), len(items))
+            return [r.get("Code", "None") if isinstance(r, dict) else r for r in reasons]
+
+
+def _reasons_from_message(message: str, count: int) -> list[str]:
+    """Some endpoints only put the reasons in the message: '... reasons [None, ConditionalCheckFailed]'."""
+    if "[" not in message:
+        return ["Unknown"] * count
+    inside = message[message.rindex("[") + 1:message.rindex("]")]
+    return [part.strip() for part in inside.split(",")]

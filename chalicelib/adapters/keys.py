@@ -1,0 +1,68 @@
+"""Every DynamoDB key layout of the single table, in one place.
+
+PK/SK carry a type prefix; GSI1 answers "the organizations of a user". Versions are stored under
+their semver sort key so a Query returns them in precedence order.
+"""
+from __future__ import annotations
+
+Key = dict[str, str]
+
+
+def user_key(user_id: str) -> Key:
+    return {"PK": f"USER#{user_id}", "SK": "PROFILE"}
+
+
+def email_key(email: str) -> Key:
+    return {"PK": f"EMAIL#{email}", "SK": "EMAIL"}
+
+
+def revoked_token_key(token_id: str) -> Key:
+    return {"PK": f"TOKEN#{token_id}", "SK": "REVOKED"}
+
+
+def org_key(org_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": "META"}
+
+
+def slug_key(slug: str) -> Key:
+    return {"PK": f"SLUG#{slug}", "SK": "SLUG"}
+
+
+def member_key(org_id: str, user_id: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"MEMBER#{user_id}"}
+
+
+def member_index_key(org_id: str, user_id: str) -> Key:
+    return {"GSI1PK": f"USER#{user_id}", "GSI1SK": f"ORG#{org_id}"}
+
+
+def members_prefix() -> str:
+    return "MEMBER#"
+
+
+def module_key(org_id: str, name: str) -> Key:
+    return {"PK": f"ORG#{org_id}", "SK": f"MOD#{name}"}
+
+
+def modules_prefix() -> str:
+    return "MOD#"
+
+
+def versions_partition(org_id: str, module: str) -> str:
+    return f"ORG#{org_id}#MOD#{module}"
+
+
+def version_key(org_id: str, module: str, sort_key: str) -> Key:
+    return {"PK": versions_partition(org_id, module), "SK": f"VER#{sort_key}"}
+
+
+def versions_prefix() -> str:
+    return "VER#"
+
+
+def stats_key() -> Key:
+    return {"PK": "STATS", "SK": "GLOBAL"}
+
+
+def health_key() -> Key:
+    return {"PK": "HEALTH", "SK": "PROBE"}

@@ -1,0 +1,92 @@
+"""Organizations, slugs and memberships in the single table."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo import Table
+from chalicelib.domain.errors import MemberExists, OrganizationExists
+from chalicelib.domain.models import Member, Organization
+from chalicelib.domain.roles import Role
+
+_ORG_FIELDS = ("id", "name", "slug", "plan", "created_at", "member_count")
+
+
+def _org_from(item: dict[str, Any]) -> Organization:
+    return Organization(**{k: item[k] for k in _ORG_FIELDS if k in item})
+
+
+def _member_from(item: dict[str, Any]) -> Member:
+    return Member(org_id=item["org_id"], user_id=item["user_id"], email=item["email"],
+                  role=Role(item["role"]), joined_at=item["joined_at"])
+
+
+class OrganizationsStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def _member_item(self, member: Member) -> dict[str, Any]:
+        return {**keys.member_key(member.org_id, member.user_id),
+                **keys.member_index_key(member.org_id, member.user_id),
+                **member.model_dump(mode="json"), "type": "member"}
+
+    def create_organization(self, org: Organization, owner: Member) -> None:
+        reasons = self._table.transact([
+            {"Put": {"Item": {**keys.slug_key(org.slug), "org_id": org.id},
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"Item": {**keys.org_key(org.id), **org.model_dump(exclude={"is_default"}), "type": "org",
+                              "module_count": 0, "version_count": 0},
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"Item": self._member_item(owner)}},
+            {"Update": {"Key": keys.stats_key(), "UpdateExpression": "ADD organizations_total :one",
+                        "ExpressionAttributeValues": {":one": 1}}},
+        ])
+        if reasons:
+            if reasons[0] == "ConditionalCheckFailed":
+                raise OrganizationExists(f"An organization with slug '{org.slug}' already exists")
+            raise RuntimeError(f"organization transaction cancelled: {reasons}")
+
+    def get_organization(self, org_id: str) -> Organization | None:
+        item = self._table.get(keys.org_key(org_id))
+        return _org_from(item) if item and "id" in item else None
+
+    def org_id_for_slug(self, slug: str) -> str | None:
+        item = self._table.get(keys.slug_key(slug))
+        return item["org_id"] if item else None
+
+    def counters(self, org_id: str) -> dict[str, int]:
+        item = self._table.get(keys.org_key(org_id)) or {}
+        return {k: int(item.get(k, 0)) for k in ("module_count", "version_count", "member_count")}
+
+    def organizations_of(self, user_id: str) -> list[tuple[Organization, Role]]:
+        memberships = list(self._table.query(f"USER#{user_id}", "ORG#", index="GSI1"))
+        orgs = {o["id"]: _org_from(o) for o in self._table.batch_get(
+            [keys.org_key(m["org_id"]) for m in memberships])}
+        return sorted(((orgs[m["org_id"]], Role(m["role"])) for m in memberships if m["org_id"] in orgs),
+                      key=lambda pair: pair[0].created_at)
+
+    def get_member(self, org_id: str, user_id: str) -> Member | None:
+        item = self._table.get(keys.member_key(org_id, user_id))
+        return _member_from(item) if item else None
+
+    def list_members(self, org_id: str) -> list[Member]:
+        return [_member_from(i) for i in self._table.query(f"ORG#{org_id}", keys.members_prefix())]
+
+    def add_member(self, member: Member) -> None:
+        reasons = self._table.transact([
+            {"Put": {"Item": self._member_item(member), "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Update": {"Key": keys.org_key(member.org_id), "UpdateExpression": "ADD member_count :one",
+                        "ExpressionAttributeValues": {":one": 1}}},
+        ])
+        if reasons:
+            if reasons[0] == "ConditionalCheckFailed":
+                raise MemberExists(f"'{member.email}' is already a member of this organization")
+            raise RuntimeError(f"member transaction cancelled: {reasons}")
+
+    def remove_member(self, org_id: str, user_id: str) -> bool:
+        reasons = self._table.transact([
+            {"Delete": {"Key": keys.member_key(org_id, user_id), "ConditionExpression": "attribute_exists(PK)"}},
+            {"Update": {"Key": keys.org_key(org_id), "UpdateExpression": "ADD member_count :minus",
+                        "ExpressionAttributeValues": {":minus": -1}}},
+        ])
+        return not reasons

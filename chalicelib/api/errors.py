@@ -1,0 +1,23 @@
+"""The one place that maps domain errors to HTTP status codes."""
+from __future__ import annotations
+
+from chalicelib.domain import errors
+
+_STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
+    (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
+    (errors.BadRequest, 400),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.BusinessRuleViolated, 422),
+    (errors.QuotaExceeded, 429),
+)
+
+
+def status_for(error: errors.DomainError) -> int:
+    for error_type, status in _STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return 400

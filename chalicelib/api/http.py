@@ -1,0 +1,133 @@
+"""Request parsing and the response envelope shared by every view.
+
+`api_view` is the single wrapper every route uses: it maps domain errors to their HTTP status,
+hides unexpected failures behind a plain 500, and hands each successful mutation to the audit log.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import uuid
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from chalice import Response
+from chalice.app import Request
+
+from chalicelib.api.errors import status_for
+from chalicelib.domain.errors import DomainError, InvalidJson, PayloadTooLarge, Unauthorized, ValidationFailed
+from chalicelib.domain.models import Principal, RequestContext
+from chalicelib.services import audit
+from chalicelib.wiring import services
+
+logger = logging.getLogger("spoke.api")
+request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+context_var: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
+principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
+
+_MUTATIONS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def new_request_id(incoming: str | None) -> str:
+    if incoming and 8 <= len(incoming) <= 128 and all(c.isalnum() or c in "-_." for c in incoming):
+        return incoming
+    return f"req-{uuid.uuid4().hex}"
+
+
+def meta() -> dict[str, str]:
+    return {"request_id": request_id_var.get(),
+            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def envelope(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body={"data": data, "error": None, "meta": meta()}, status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def error_envelope(code: str, message: str, status: int, details: dict | None = None,
+                   validation_errors: list | None = None, headers: dict[str, str] | None = None) -> Response:
+    error = {"code": code, "message": message, "details": details or {},
+             "validation_errors": validation_errors or []}
+    return Response(body={"data": None, "error": error, "meta": meta()}, status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def api_view(request_of: Callable[[], Request]) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(**kwargs: Any) -> Response:
+            context_var.set(None)
+            principal_var.set(None)
+            request = request_of()
+            try:
+                response = view(**kwargs)
+            except DomainError as error:
+                response = error_envelope(error.code, error.message, status_for(error), error.details,
+                                          error.validation_errors)
+            except Exception:  # noqa: BLE001 - never leak a stack trace or AWS text
+                logger.exception("unhandled error on %s %s", request.method, request.path)
+                response = error_envelope("INTERNAL_ERROR", "Internal server error: the request was not "
+                                          "completed; retry later or report the request id", 500)
+            if request.method in _MUTATIONS and response.status_code < 400:
+                audit.record(request_id_var.get(), request.method, request.path, response.status_code,
+                             context_var.get(), principal_var.get())
+            return response
+        return wrapper
+    return decorate
+
+
+def body_bytes(request: Request) -> bytes:
+    raw = request.raw_body or b""
+    limit = services().settings.max_body_bytes
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"Request body is {len(raw)} bytes; the limit is {limit} bytes",
+                              details={"limit_bytes": limit, "size_bytes": len(raw)})
+    return raw
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    raw = body_bytes(request)
+    if not raw.strip():
+        raise InvalidJson("Request body is empty: send a JSON object")
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidJson(f"Request body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise InvalidJson("Request body must be a JSON object")
+    return value
+
+
+def required_text(body: dict[str, Any], *fields: str) -> None:
+    missing = [f for f in fields if not isinstance(body.get(f), str) or not body.get(f)]
+    if missing:
+        raise ValidationFailed(f"Missing or invalid field(s): {', '.join(missing)}", validation_errors=[
+            {"field": f, "code": "REQUIRED" if f not in body else "INVALID_TYPE",
+             "message": "is required" if f not in body else "must be a non-empty string"} for f in missing])
+
+
+def principal(request: Request) -> Principal | None:
+    """The caller from `Authorization: Bearer`, or None when the header is absent."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    who = services().accounts.authenticate(token.strip())
+    principal_var.set(who)
+    return who
+
+
+def request_context(request: Request, org_ref: str | None = None) -> RequestContext:
+    """Caller and organization of this request (X-Organization-ID unless the path names one)."""
+    ref = org_ref if org_ref is not None else request.headers.get("x-organization-id")
+    ctx = services().organizations.context_for(request_id_var.get(), principal(request), ref)
+    context_var.set(ctx)
+    return ctx
+
+
+def query_param(request: Request, name: str) -> str | None:
+    return (request.query_params or {}).get(name)

@@ -1,0 +1,59 @@
+"""/modules: create, list, read, edit."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import api_view, envelope, json_object, query_param, request_context, required_text
+from chalicelib.domain.models import Module
+from chalicelib.services.common import PageRequest
+from chalicelib.wiring import services
+
+bp = Blueprint(__name__)
+view = api_view(lambda: bp.current_request)
+
+
+def module_json(module: Module, versions: list[str]) -> dict:
+    return {"name": module.name, "description": module.description, "created_at": module.created_at,
+            "updated_at": module.updated_at, "versions": versions,
+            "latest_version": versions[-1] if versions else None}
+
+
+@bp.route("/modules", methods=["POST"])
+@view
+def create_module() -> Response:
+    request = bp.current_request
+    body = json_object(request)
+    required_text(body, "name")
+    module = services().modules.create(request_context(request), body["name"], body.get("description"))
+    return envelope(module_json(module, []), 201)
+
+
+@bp.route("/modules", methods=["GET"])
+@view
+def list_modules() -> Response:
+    request = bp.current_request
+    org_ref = query_param(request, "org") or None
+    ctx = request_context(request, org_ref) if org_ref else request_context(request)
+    page = PageRequest.parse(query_param(request, "page"), query_param(request, "page_size"),
+                             query_param(request, "cursor"))
+    modules, pagination = services().modules.list(ctx, page, query_param(request, "q"))
+    return envelope({"modules": [{"name": m.name, "description": m.description, "created_at": m.created_at,
+                                  "updated_at": m.updated_at, "version_count": m.version_count}
+                                 for m in modules], "pagination": pagination})
+
+
+@bp.route("/modules/{name}", methods=["GET"])
+@view
+def get_module(name: str) -> Response:
+    module, versions = services().modules.get(request_context(bp.current_request), name)
+    return envelope(module_json(module, versions))
+
+
+@bp.route("/modules/{name}", methods=["PATCH"])
+@view
+def update_module(name: str) -> Response:
+    request = bp.current_request
+    body = json_object(request)
+    module = services().modules.update(request_context(request), name, body)
+    _, versions = services().modules.get(request_context(request), name)
+    return envelope(module_json(module, versions))

@@ -1,0 +1,80 @@
+"""/modules/{name}/versions and their files."""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import api_view, envelope, query_param, request_context
+from chalicelib.api.uploads import read_upload
+from chalicelib.domain.models import ModuleVersion
+from chalicelib.services.common import PageRequest
+from chalicelib.wiring import services
+
+bp = Blueprint(__name__)
+view = api_view(lambda: bp.current_request)
+UPLOAD_CONTENT_TYPES = ["application/json", "multipart/form-data"]
+MAX_FILE_PATH_DEPTH = 12
+
+
+def _version_json(record: ModuleVersion, detailed: bool) -> dict:
+    files = ([{"path": f.path, "size": f.size, "checksum": f.checksum} for f in record.files] if detailed
+             else [f.path for f in record.files])
+    data = {"module": record.module, "version": record.version, "description": record.description,
+            "created_at": record.created_at, "files": files, "dependencies": list(record.dependencies)}
+    return {**data, "compiled_languages": list(record.compiled_languages)} if detailed else data
+
+
+@bp.route("/modules/{name}/versions", methods=["POST"], content_types=UPLOAD_CONTENT_TYPES)
+@view
+def publish_version(name: str) -> Response:
+    request = bp.current_request
+    upload = read_upload(request)
+    record = services().versions.publish(request_context(request), name, upload.fields.get("version"),
+                                         upload.fields.get("description"), upload.files)
+    return envelope(_version_json(record, detailed=False), 201)
+
+
+@bp.route("/modules/{name}/versions", methods=["GET"])
+@view
+def list_versions(name: str) -> Response:
+    request = bp.current_request
+    page = PageRequest.parse(query_param(request, "page"), query_param(request, "page_size"),
+                             query_param(request, "cursor"))
+    versions, next_cursor = services().versions.list(request_context(request), name, page)
+    return envelope({"module": name, "versions": [v.model_dump() for v in versions],
+                     "pagination": {"page": page.page, "page_size": page.page_size,
+                                    "has_more": next_cursor is not None, "next_cursor": next_cursor}})
+
+
+@bp.route("/modules/{name}/versions/{version}", methods=["GET"])
+@view
+def get_version(name: str, version: str) -> Response:
+    record = services().versions.get(request_context(bp.current_request), name, unquote(version))
+    return envelope(_version_json(record, detailed=True))
+
+
+def _held_etags(header: str | None) -> frozenset[str]:
+    if not header:
+        return frozenset()
+    return frozenset(tag.strip().removeprefix("W/").strip('"') for tag in header.split(","))
+
+
+def get_file(name: str, version: str, **segments: str) -> Response:
+    """Chalice has no greedy path parameter, so a route per directory depth lands here."""
+    request = bp.current_request
+    path = "/".join(unquote(segments[f"p{i}"]) for i in range(len(segments)))
+    held = _held_etags(request.headers.get("if-none-match"))
+    entry, content = services().versions.get_file(request_context(request), name, unquote(version), path,
+                                                  held)
+    headers = {"ETag": f'"{entry.sha256}"', "Cache-Control": "public, max-age=31536000, immutable",
+               "X-Checksum-SHA256": entry.sha256}
+    if content is None or "*" in held:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=content.decode("utf-8"), status_code=200,
+                    headers={**headers, "Content-Type": "text/plain; charset=utf-8"})
+
+
+for _depth in range(1, MAX_FILE_PATH_DEPTH + 1):
+    _route = "/modules/{name}/versions/{version}/files/" + "/".join(f"{{p{i}}}" for i in range(_depth))
+    bp.route(_route, methods=["GET"])(view(get_file))

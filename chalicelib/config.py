@@ -1,0 +1,49 @@
+"""Settings from the environment, validated once per process.
+
+Chalice puts a stage's `environment_variables` into the environment on Lambda and under
+`chalice local`; tests set the same variables. The JWT secret is configuration, never code.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, field_validator
+
+SERVICE_VERSION = "1.0.0"
+
+
+class Settings(BaseModel):
+    stage: str = "local"
+    table_name: str
+    bucket_name: str
+    compile_queue_name: str
+    events_queue_name: str
+    jwt_secret: str = Field(repr=False)
+    token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    max_files_per_version: int = Field(default=5000, gt=0)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if len(value.encode()) < 32:
+            raise ValueError("SPOKE_JWT_SECRET must be at least 32 bytes")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    values = {
+        "stage": env.get("SPOKE_STAGE", "local"),
+        "table_name": env.get("SPOKE_TABLE_NAME"),
+        "bucket_name": env.get("SPOKE_BUCKET_NAME"),
+        "compile_queue_name": env.get("SPOKE_COMPILE_QUEUE_NAME"),
+        "events_queue_name": env.get("SPOKE_EVENTS_QUEUE_NAME"),
+        "jwt_secret": env.get("SPOKE_JWT_SECRET"),
+        "token_ttl_seconds": env.get("SPOKE_TOKEN_TTL_SECONDS", 24 * 3600),
+        "max_body_bytes": env.get("SPOKE_MAX_BODY_BYTES", 4 * 1024 * 1024),
+        "max_files_per_version": env.get("SPOKE_MAX_FILES_PER_VERSION", 5000),
+    }
+    return Settings(**{k: v for k, v in values.items() if v is not None})

@@ -1,0 +1,144 @@
+"""One tree of domain errors. Each has a stable code; `api/errors.py` alone maps them to HTTP."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "DOMAIN_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        details: dict[str, Any] | None = None,
+        validation_errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        self.validation_errors = validation_errors or []
+
+
+# 400: the request itself is wrong
+class BadRequest(DomainError):
+    code = "BAD_REQUEST"
+
+
+class ValidationFailed(BadRequest):
+    code = "VALIDATION_ERROR"
+
+
+class InvalidJson(BadRequest):
+    code = "INVALID_JSON"
+
+
+class InvalidVersion(BadRequest):
+    code = "INVALID_VERSION"
+
+
+class InvalidPath(BadRequest):
+    code = "INVALID_PATH"
+
+
+class InvalidFile(BadRequest):
+    code = "INVALID_FILE"
+
+
+class NoFiles(BadRequest):
+    code = "NO_FILES"
+
+
+class DuplicatePath(BadRequest):
+    code = "DUPLICATE_PATH"
+
+
+class InvalidCursor(BadRequest):
+    code = "INVALID_CURSOR"
+
+
+class PayloadTooLarge(DomainError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+# 401 / 403
+class Unauthorized(DomainError):
+    code = "UNAUTHORIZED"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "INVALID_CREDENTIALS"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+# 404
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class ModuleNotFound(NotFound):
+    code = "MODULE_NOT_FOUND"
+
+
+class VersionNotFound(NotFound):
+    code = "VERSION_NOT_FOUND"
+
+
+class FileNotFound(NotFound):
+    code = "FILE_NOT_FOUND"
+
+
+class OrganizationNotFound(NotFound):
+    code = "ORGANIZATION_NOT_FOUND"
+
+
+class UserNotFound(NotFound):
+    code = "USER_NOT_FOUND"
+
+
+class MemberNotFound(NotFound):
+    code = "MEMBER_NOT_FOUND"
+
+
+# 409: the state of the registry forbids it
+class Conflict(DomainError):
+    code = "CONFLICT"
+
+
+class ModuleExists(Conflict):
+    code = "MODULE_EXISTS"
+
+
+class VersionExists(Conflict):
+    code = "VERSION_EXISTS"
+
+
+class EmailExists(Conflict):
+    code = "EMAIL_EXISTS"
+
+
+class OrganizationExists(Conflict):
+    code = "ORGANIZATION_EXISTS"
+
+
+class MemberExists(Conflict):
+    code = "MEMBER_EXISTS"
+
+
+# 422: well-formed, but a business rule says no
+class BusinessRuleViolated(DomainError):
+    code = "BUSINESS_RULE_VIOLATED"
+
+
+class LastOwner(BusinessRuleViolated):
+    code = "LAST_OWNER"
+
+
+class QuotaExceeded(DomainError):
+    code = "QUOTA_EXCEEDED"

@@ -1,0 +1,101 @@
+"""Entities of the registry. Plain pydantic models: no I/O, no AWS shapes."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.domain.roles import Role
+
+DEFAULT_ORG_ID = "default"
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class User(Entity):
+    id: str
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    role: str = "developer"
+    created_at: str
+
+
+class Credentials(Entity):
+    user_id: str
+    password_hash: str
+
+
+class Organization(Entity):
+    id: str
+    name: str
+    slug: str
+    plan: str = "free"
+    created_at: str
+    member_count: int = 0
+    is_default: bool = False
+
+
+class Member(Entity):
+    org_id: str
+    user_id: str
+    email: str
+    role: Role
+    joined_at: str
+
+
+class Module(Entity):
+    org_id: str
+    name: str
+    description: str = ""
+    created_at: str
+    updated_at: str
+    version_count: int = 0
+
+
+class FileEntry(Entity):
+    path: str
+    size: int
+    sha256: str
+
+    @property
+    def checksum(self) -> str:
+        return f"sha256:{self.sha256}"
+
+
+class ModuleVersion(Entity):
+    org_id: str
+    module: str
+    version: str
+    sort_key: str
+    description: str = ""
+    created_at: str
+    created_by: str
+    files: tuple[FileEntry, ...]
+    dependencies: tuple[dict[str, str], ...] = ()
+    compiled_languages: tuple[str, ...] = ()
+
+
+class VersionSummary(Entity):
+    version: str
+    description: str
+    created_at: str
+    file_count: int
+
+
+class Principal(Entity):
+    """Who is calling: a signed-in user (later also API tokens and SSO identities)."""
+
+    user_id: str
+    email: str
+    token_id: str
+    token_expires_at: int
+
+
+class RequestContext(Entity):
+    """Every request knows its id, its caller and the organization it acts in."""
+
+    request_id: str
+    principal: Principal | None
+    org: Organization
+    role: Role | None

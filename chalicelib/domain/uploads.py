@@ -1,0 +1,41 @@
+"""Rules for the files of one version upload, before anything is stored."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from chalicelib.domain.errors import DuplicatePath, InvalidFile, NoFiles
+from chalicelib.domain.paths import validate_proto_path
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    path: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def validate_upload(files: list[tuple[str, bytes]], max_files: int) -> list[UploadedFile]:
+    if not files:
+        raise NoFiles("A version needs at least one .proto file: add file fields (multipart) or 'files' (JSON)")
+    if len(files) > max_files:
+        raise InvalidFile(f"A version may hold at most {max_files} files; this one has {len(files)}",
+                          details={"max_files": max_files, "files": len(files)})
+    seen: set[str] = set()
+    result = []
+    for raw_path, content in files:
+        path = validate_proto_path(raw_path)
+        if path in seen:
+            raise DuplicatePath(f"'{path}' appears more than once in this upload", details={"path": path})
+        seen.add(path)
+        if not content:
+            raise InvalidFile(f"'{path}' is empty", details={"path": path})
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidFile(f"'{path}' is not UTF-8 text, as protoc requires", details={"path": path}) from None
+        result.append(UploadedFile(path, content))
+    return result

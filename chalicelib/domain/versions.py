@@ -1,0 +1,75 @@
+"""Semantic versions (semver.org 2.0.0) and a sort key that orders them in DynamoDB.
+
+DynamoDB sorts string keys byte by byte, so `sort_key_for` encodes precedence into ASCII:
+fixed-width numbers, numeric pre-release identifiers below alphanumeric ones, a release above
+all of its pre-releases, and build metadata left out (it has no precedence, so `1.0.0+a` and
+`1.0.0+b` are the same version and the second is refused as existing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import semver
+
+from chalicelib.domain.errors import InvalidVersion
+
+_MAX_NUMBER = 10**10 - 1
+_WIDTH = 10
+_SEPARATOR = "!"  # below every character an identifier may contain ('-', digits, letters)
+_RELEASE = "~"  # above every character: a release sorts after its pre-releases
+
+
+@dataclass(frozen=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+    prerelease: str | None
+    build: str | None
+
+    @property
+    def name(self) -> str:
+        """Canonical spelling, as the contract writes versions: `v1.2.3-rc.1+build.5`."""
+        text = f"v{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += f"-{self.prerelease}"
+        if self.build:
+            text += f"+{self.build}"
+        return text
+
+    @property
+    def sort_key(self) -> str:
+        return sort_key_for(self)
+
+
+def parse_version(text: object) -> Version:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidVersion("Version is required, e.g. v1.0.0", details={"version": text})
+    raw = text.strip()
+    candidate = raw[1:] if raw[:1] in ("v", "V") else raw
+    try:
+        parsed = semver.Version.parse(candidate)
+    except (ValueError, TypeError):
+        raise InvalidVersion(
+            f"'{raw}' is not a semantic version: use MAJOR.MINOR.PATCH with an optional leading 'v', "
+            "pre-release and build metadata, e.g. v1.2.3 or 1.2.3-rc.1+build.5",
+            details={"version": raw},
+        ) from None
+    numbers = [parsed.major, parsed.minor, parsed.patch]
+    numbers += [int(p) for p in (parsed.prerelease or "").split(".") if p.isdigit()]
+    if any(n > _MAX_NUMBER for n in numbers):
+        raise InvalidVersion(f"'{raw}' has a number above {_MAX_NUMBER}", details={"version": raw})
+    return Version(parsed.major, parsed.minor, parsed.patch, parsed.prerelease, parsed.build)
+
+
+def _identifier_key(identifier: str) -> str:
+    if identifier.isdigit():
+        return "0" + str(int(identifier)).zfill(_WIDTH)
+    return "1" + identifier
+
+
+def sort_key_for(version: Version) -> str:
+    key = ".".join(str(n).zfill(_WIDTH) for n in (version.major, version.minor, version.patch))
+    if not version.prerelease:
+        return key + _RELEASE
+    return key + _SEPARATOR + _SEPARATOR.join(_identifier_key(i) for i in version.prerelease.split("."))

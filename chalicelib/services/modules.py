@@ -1,0 +1,84 @@
+"""Use cases of modules: create, list, read, edit."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.errors import InvalidCursor, ModuleNotFound, ValidationFailed
+from chalicelib.domain.models import Module, RequestContext
+from chalicelib.domain.names import validate_module_name
+from chalicelib.domain.roles import Action
+from chalicelib.services.common import PageRequest, pagination, require, utc_now
+from chalicelib.services.ports import CursorsPort, OrganizationsPort, RegistryPort
+
+MAX_DESCRIPTION = 1000
+
+
+def validate_description(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION:
+        raise ValidationFailed(f"description must be text of at most {MAX_DESCRIPTION} characters",
+                               validation_errors=[{"field": "description", "code": "INVALID_TYPE",
+                                                   "message": f"text of at most {MAX_DESCRIPTION} characters"}])
+    return value
+
+
+class ModulesService:
+    def __init__(self, registry: RegistryPort, orgs: OrganizationsPort, cursors: CursorsPort) -> None:
+        self._registry = registry
+        self._orgs = orgs
+        self._cursors = cursors
+
+    def create(self, ctx: RequestContext, name: Any, description: Any) -> Module:
+        require(ctx, Action.PUBLISH)
+        now = utc_now()
+        module = Module(org_id=ctx.org.id, name=validate_module_name(name),
+                        description=validate_description(description), created_at=now, updated_at=now)
+        self._registry.create_module(module)
+        return module
+
+    def get(self, ctx: RequestContext, name: str) -> tuple[Module, list[str]]:
+        """The module and its versions, lowest to highest precedence."""
+        require(ctx, Action.READ)
+        module = self.find(ctx, name)
+        return module, self._registry.version_names(ctx.org.id, module.name)
+
+    def find(self, ctx: RequestContext, name: str) -> Module:
+        module = self._registry.get_module(ctx.org.id, name)
+        if module is None:
+            raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
+        return module
+
+    def update(self, ctx: RequestContext, name: str, changes: dict[str, Any]) -> Module:
+        require(ctx, Action.PUBLISH)
+        unknown = sorted(set(changes) - {"description"})
+        if unknown or "description" not in changes:
+            raise ValidationFailed("Only 'description' can be changed", validation_errors=[
+                {"field": f, "code": "NOT_EDITABLE", "message": "cannot be changed"} for f in unknown] or [
+                {"field": "description", "code": "REQUIRED", "message": "is required"}])
+        return self._registry.update_module_description(ctx.org.id, name, validate_description(
+            changes["description"]), utc_now())
+
+    def list(self, ctx: RequestContext, page: PageRequest, query: Any) -> tuple[list[Module], dict[str, Any]]:
+        require(ctx, Action.READ)
+        if query is not None and (not isinstance(query, str) or len(query) > 100):
+            raise ValidationFailed("q must be at most 100 characters", validation_errors=[
+                {"field": "q", "code": "INVALID_LENGTH", "message": "at most 100 characters"}])
+        query = query or None
+        after = None
+        if page.cursor:
+            position = self._cursors.decode(page.cursor)
+            if position.get("org") != ctx.org.id or position.get("q") != query or "after" not in position:
+                raise InvalidCursor("Cursor belongs to another listing: start again without it")
+            after = position["after"]
+            modules, more = self._registry.list_modules(ctx.org.id, after=after, limit=page.page_size, query=query)
+        else:
+            skip = (page.page - 1) * page.page_size
+            modules, more = self._registry.list_modules(ctx.org.id, after=None, limit=skip + page.page_size,
+                                                        query=query)
+            modules = modules[skip:]
+        total = (self._registry.count_modules_matching(ctx.org.id, query) if query
+                 else self._orgs.counters(ctx.org.id)["module_count"])
+        next_cursor = (self._cursors.encode({"org": ctx.org.id, "q": query, "after": modules[-1].name})
+                       if more and modules else None)
+        return modules, pagination(page, total, next_cursor)

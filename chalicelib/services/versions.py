@@ -1,0 +1,102 @@
+"""Use cases of versions: publish, list, read, and read one file."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.errors import FileNotFound, InvalidCursor, VersionExists, VersionNotFound
+from chalicelib.domain.models import FileEntry, ModuleVersion, RequestContext, VersionSummary
+from chalicelib.domain.roles import Action
+from chalicelib.domain.uploads import validate_upload
+from chalicelib.domain.versions import parse_version
+from chalicelib.services.common import PageRequest, require, utc_now
+from chalicelib.services.modules import ModulesService, validate_description
+from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
+
+
+class VersionsService:
+    def __init__(self, registry: RegistryPort, blobs: BlobsPort, modules: ModulesService,
+                 cursors: CursorsPort, max_files: int) -> None:
+        self._registry = registry
+        self._blobs = blobs
+        self._modules = modules
+        self._cursors = cursors
+        self._max_files = max_files
+
+    def publish(self, ctx: RequestContext, module_name: str, version_text: Any, description: Any,
+                files: list[tuple[str, bytes]]) -> ModuleVersion:
+        """Bytes first (content-addressed, so never overwritten), then metadata in one transaction.
+
+        A loser of a race leaves only unreferenced blobs behind; the winner's manifest is the one
+        the version item points at.
+        """
+        require(ctx, Action.PUBLISH)
+        version = parse_version(version_text)
+        description = validate_description(description)
+        uploads = validate_upload(files, self._max_files)
+        module = self._modules.find(ctx, module_name)
+        if self._registry.version_exists(ctx.org.id, module.name, version.sort_key):
+            raise VersionExists(f"Version '{version.name}' of module '{module.name}' already exists",
+                                details={"module": module.name, "version": version.name})
+        for upload in uploads:
+            self._blobs.put_blob(upload.sha256, upload.content)
+        entries = tuple(FileEntry(path=u.path, size=len(u.content), sha256=u.sha256) for u in uploads)
+        manifest_sha = self._blobs.put_manifest([e.model_dump() for e in entries])
+        now = utc_now()
+        record = ModuleVersion(org_id=ctx.org.id, module=module.name, version=version.name,
+                               sort_key=version.sort_key, description=description, created_at=now,
+                               created_by=ctx.principal.user_id if ctx.principal else "", files=entries)
+        self._registry.create_version({
+            "org_id": record.org_id, "module": record.module, "version": record.version,
+            "sort_key": record.sort_key, "description": record.description, "created_at": now,
+            "created_by": record.created_by, "manifest_sha256": manifest_sha, "file_count": len(entries),
+            "dependencies": [], "compiled_languages": [],
+        }, updated_at=now)
+        return record
+
+    def list(self, ctx: RequestContext, module_name: str, page: PageRequest
+             ) -> tuple[list[VersionSummary], str | None]:
+        require(ctx, Action.READ)
+        module = self._modules.find(ctx, module_name)
+        after = None
+        if page.cursor:
+            position = self._cursors.decode(page.cursor)
+            if position.get("org") != ctx.org.id or position.get("module") != module.name:
+                raise InvalidCursor("Cursor belongs to another listing: start again without it")
+            after = position.get("after")
+            rows, more = self._registry.list_versions(ctx.org.id, module.name, after_sort_key=after,
+                                                      limit=page.page_size)
+        else:
+            skip = (page.page - 1) * page.page_size
+            rows, more = self._registry.list_versions(ctx.org.id, module.name, after_sort_key=None,
+                                                      limit=skip + page.page_size)
+            rows = rows[skip:]
+        next_cursor = (self._cursors.encode({"org": ctx.org.id, "module": module.name, "after": rows[-1][0]})
+                       if more and rows else None)
+        return [summary for _, summary in rows], next_cursor
+
+    def get(self, ctx: RequestContext, module_name: str, version_text: str) -> ModuleVersion:
+        require(ctx, Action.READ)
+        module = self._modules.find(ctx, module_name)
+        version = parse_version(version_text)
+        item = self._registry.get_version(ctx.org.id, module.name, version.sort_key)
+        if item is None:
+            raise VersionNotFound(f"Version '{version.name}' of module '{module.name}' not found",
+                                  details={"module": module.name, "version": version.name})
+        files = tuple(FileEntry(**f) for f in self._blobs.get_manifest(item["manifest_sha256"]))
+        return ModuleVersion(org_id=item["org_id"], module=item["module"], version=item["version"],
+                             sort_key=item["sort_key"], description=item.get("description", ""),
+                             created_at=item["created_at"], created_by=item.get("created_by", ""),
+                             files=files, dependencies=tuple(item.get("dependencies", [])),
+                             compiled_languages=tuple(item.get("compiled_languages", [])))
+
+    def get_file(self, ctx: RequestContext, module_name: str, version_text: str, path: str,
+                 held_sha256s: frozenset[str] = frozenset()) -> tuple[FileEntry, bytes | None]:
+        """The file's entry, and its bytes unless the caller already holds them (matching ETag)."""
+        record = self.get(ctx, module_name, version_text)
+        entry = next((f for f in record.files if f.path == path), None)
+        if entry is None:
+            raise FileNotFound(f"File '{path}' not found in {record.module} {record.version}",
+                               details={"path": path})
+        if entry.sha256 in held_sha256s:
+            return entry, None
+        return entry, self._blobs.get_blob(entry.sha256)

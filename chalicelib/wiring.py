@@ -1,0 +1,56 @@
+"""The composition root: builds each service with its adapters, once per process."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chalicelib.adapters.accounts_store import AccountsStore
+from chalicelib.adapters.blobs import BlobStore
+from chalicelib.adapters.cursors import CursorSigner
+from chalicelib.adapters.dynamo import Table
+from chalicelib.adapters.organizations_store import OrganizationsStore
+from chalicelib.adapters.passwords import Argon2Passwords
+from chalicelib.adapters.queues import Queues
+from chalicelib.adapters.registry_store import RegistryStore
+from chalicelib.adapters.tokens import JwtTokens
+from chalicelib.config import Settings, get_settings
+from chalicelib.services.accounts import AccountsService
+from chalicelib.services.modules import ModulesService
+from chalicelib.services.organizations import OrganizationsService
+from chalicelib.services.system import SystemService
+from chalicelib.services.versions import VersionsService
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    accounts: AccountsService
+    organizations: OrganizationsService
+    modules: ModulesService
+    versions: VersionsService
+    system: SystemService
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    settings = get_settings()
+    table = Table(settings.table_name)
+    accounts_store, orgs_store, registry = AccountsStore(table), OrganizationsStore(table), RegistryStore(table)
+    blobs = BlobStore(settings.bucket_name)
+    cursors = CursorSigner(settings.jwt_secret)
+    modules = ModulesService(registry, orgs_store, cursors)
+    return Services(
+        settings=settings,
+        accounts=AccountsService(accounts_store, JwtTokens(settings.jwt_secret, settings.token_ttl_seconds),
+                                 Argon2Passwords()),
+        organizations=OrganizationsService(orgs_store, accounts_store),
+        modules=modules,
+        versions=VersionsService(registry, blobs, modules, cursors, settings.max_files_per_version),
+        system=SystemService(registry, blobs, Queues(settings.compile_queue_name, settings.events_queue_name)),
+    )
+
+
+def reset() -> None:
+    """Forget settings and services (tests change the environment between apps)."""
+    get_settings.cache_clear()
+    services.cache_clear()

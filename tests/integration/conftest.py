@@ -1,0 +1,46 @@
+"""Integration fixtures: moto in-process, resources from the infra template, chalice.test.Client."""
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import wiring
+from chalicelib.adapters import aws
+from infra.provision import provision
+
+
+class ScanIssued(AssertionError):
+    pass
+
+
+def _refuse_scan(**_: object) -> None:
+    raise ScanIssued("a request path issued a DynamoDB Scan")
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, jwt_secret: str) -> Iterator[dict[str, str]]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        aws.reset_clients()
+        wiring.reset()
+        env = provision("test", boto3.session.Session(region_name="us-east-1"))
+        for key, value in {**env, "SPOKE_JWT_SECRET": jwt_secret, "SPOKE_STAGE": "test"}.items():
+            monkeypatch.setenv(key, value)
+        # Every client the application creates refuses Scan: no request path may scan.
+        aws.session().events.register("before-call.dynamodb.Scan", _refuse_scan)
+        yield env
+        aws.reset_clients()
+        wiring.reset()
+
+
+@pytest.fixture
+def client(aws_env: dict[str, str]) -> Iterator[Client]:
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
