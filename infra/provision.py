@@ -60,15 +60,16 @@ def settings_environment(stage: str, account_id: str = LOCAL_ACCOUNT_ID) -> dict
     }
 
 
-def provision(stage: str, session: boto3.session.Session | None = None) -> dict[str, str]:
-    """Create every resource of the template (idempotent enough for fresh embedded AWS)."""
+def provision(stage: str, session: boto3.session.Session | None = None,
+              endpoint_url: str | None = None) -> dict[str, str]:
+    """Create every resource of the template on a fresh (embedded) AWS; return the settings variables."""
     session = session or boto3.session.Session()
     template = load_template()
-    account_id = session.client("sts").get_caller_identity()["Account"]
+    account_id = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
     params = {"Stage": stage, "AWS::AccountId": account_id, "AWS::Region": session.region_name or "us-east-1"}
     names = resource_names(stage, account_id)
     arns: dict[str, str] = {}
-    ddb, s3, sqs = session.client("dynamodb"), session.client("s3"), session.client("sqs")
+    ddb, s3, sqs = (session.client(name, endpoint_url=endpoint_url) for name in ("dynamodb", "s3", "sqs"))
     for logical_id, resource in template["Resources"].items():
         props = _resolve(resource["Properties"], params, names, arns)
         kind = resource["Type"]

@@ -1,0 +1,93 @@
+"""Start the whole registry on one machine: embedded AWS, provisioned resources, `chalice local`.
+
+`make run` and the end-to-end tests both use `running_stack`, so the tests exercise exactly
+what a developer runs.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import boto3
+import requests
+
+from infra.provision import provision
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                     "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@dataclass
+class Stack:
+    api_url: str
+    aws_url: str
+    environment: dict[str, str]
+    processes: list[subprocess.Popen]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds}s")
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def running_stack(api_port: int = 8080, aws_port: int = 4566, stage: str = "local",
+                  quiet: bool = False) -> Iterator[Stack]:
+    aws_url = f"http://127.0.0.1:{aws_port}"
+    output = subprocess.DEVNULL if quiet else None
+    env = {**os.environ, **LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": aws_url, "PYTHONUNBUFFERED": "1"}
+    processes: list[subprocess.Popen] = []
+    try:
+        aws = subprocess.Popen([sys.executable, "-m", "localdev.embedded_aws", "--port", str(aws_port)],
+                               cwd=ROOT, env=env, stdout=output, stderr=output)
+        processes.append(aws)
+        _wait_for(aws_url, aws)
+        session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
+                                        region_name="us-east-1")
+        settings_env = provision(stage, session, endpoint_url=aws_url)
+        env.update(settings_env)
+        env.setdefault("SPOKE_JWT_SECRET", secrets.token_urlsafe(48))
+        chalice = Path(sys.executable).with_name("chalice")
+        api = subprocess.Popen([str(chalice), "local", "--host", "127.0.0.1", "--port", str(api_port),
+                                "--stage", stage, "--no-autoreload"], cwd=ROOT, env=env,
+                               stdout=output, stderr=output)
+        processes.append(api)
+        api_url = f"http://127.0.0.1:{api_port}"
+        _wait_for(f"{api_url}/health", api)
+        yield Stack(api_url=api_url, aws_url=aws_url, environment=env, processes=processes)
+    finally:
+        _stop(processes)
