@@ -42,7 +42,8 @@ def services() -> Services:
     return Services(
         settings=settings,
         accounts=AccountsService(accounts_store, JwtTokens(settings.jwt_secret, settings.token_ttl_seconds),
-                                 Argon2Passwords()),
+                                 Argon2Passwords(settings.password_hash_time_cost,
+                                                 settings.password_hash_memory_kib)),
         organizations=OrganizationsService(orgs_store, accounts_store),
         modules=modules,
         versions=VersionsService(registry, blobs, modules, cursors, settings.max_files_per_version),

@@ -1,27 +1,27 @@
-"""Password hashing with argon2id (memory-hard), via argon2-cffi."""
+"""Password hashing with argon2id (memory-hard), via argon2-cffi.
+
+Cost defaults to argon2-cffi's (RFC 9106 low-memory profile: t=3, 64 MiB); configuration may lower
+it where speed matters more than strength (the test suite), never in a deployed stage.
+"""
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-# A real hash to verify against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("spoke-timing-equaliser")
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
 
 class Argon2Passwords:
     """The PasswordsPort the services use."""
 
-    hash = staticmethod(hash_password)
-    verify = staticmethod(verify_password)
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        # A real hash to verify against when the email is unknown, so timing does not reveal accounts.
+        self._dummy_hash = self._hasher.hash("spoke-timing-equaliser")
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash or self._dummy_hash, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False

@@ -29,7 +29,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, jwt_secret: str) -> Iterator[dict[s
         aws.reset_clients()
         wiring.reset()
         env = provision("test", boto3.session.Session(region_name="us-east-1"))
-        for key, value in {**env, "SPOKE_JWT_SECRET": jwt_secret, "SPOKE_STAGE": "test"}.items():
+        for key, value in {**env, "SPOKE_JWT_SECRET": jwt_secret, "SPOKE_STAGE": "test",
+                           "SPOKE_PASSWORD_HASH_TIME_COST": "1", "SPOKE_PASSWORD_HASH_MEMORY_KIB": "8192"}.items():
             monkeypatch.setenv(key, value)
         # Every client the application creates refuses Scan: no request path may scan.
         aws.session().events.register("before-call.dynamodb.Scan", _refuse_scan)
@@ -44,3 +45,10 @@ def client(aws_env: dict[str, str]) -> Iterator[Client]:
 
     with Client(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def api(client: Client) -> "Api":
+    from tests.integration.api import Api
+
+    return Api(client)
