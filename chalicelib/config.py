@@ -1,14 +1,15 @@
 """Settings from the environment, validated once per process.
 
 Chalice puts a stage's `environment_variables` into the environment on Lambda and under
-`chalice local`; tests set the same variables. The JWT secret is configuration, never code.
+`chalice local`; tests set the same variables. The JWT secret is configuration, never code:
+given directly (local, tests) or as the name of an SSM SecureString parameter (AWS stages).
 """
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 SERVICE_VERSION = "1.0.0"
 
@@ -19,7 +20,8 @@ class Settings(BaseModel):
     bucket_name: str
     compile_queue_name: str
     events_queue_name: str
-    jwt_secret: str = Field(repr=False)
+    jwt_secret: str | None = Field(default=None, repr=False)
+    jwt_secret_parameter: str | None = None
     token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     max_files_per_version: int = Field(default=5000, gt=0)
@@ -28,10 +30,16 @@ class Settings(BaseModel):
 
     @field_validator("jwt_secret")
     @classmethod
-    def _long_enough(cls, value: str) -> str:
-        if len(value.encode()) < 32:
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) < 32:
             raise ValueError("SPOKE_JWT_SECRET must be at least 32 bytes")
         return value
+
+    @model_validator(mode="after")
+    def _secret_source(self) -> "Settings":
+        if not self.jwt_secret and not self.jwt_secret_parameter:
+            raise ValueError("set SPOKE_JWT_SECRET, or SPOKE_JWT_SECRET_PARAMETER naming an SSM SecureString")
+        return self
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +52,7 @@ def get_settings() -> Settings:
         "compile_queue_name": env.get("SPOKE_COMPILE_QUEUE_NAME"),
         "events_queue_name": env.get("SPOKE_EVENTS_QUEUE_NAME"),
         "jwt_secret": env.get("SPOKE_JWT_SECRET"),
+        "jwt_secret_parameter": env.get("SPOKE_JWT_SECRET_PARAMETER"),
         "token_ttl_seconds": env.get("SPOKE_TOKEN_TTL_SECONDS", 24 * 3600),
         "max_body_bytes": env.get("SPOKE_MAX_BODY_BYTES", 4 * 1024 * 1024),
         "max_files_per_version": env.get("SPOKE_MAX_FILES_PER_VERSION", 5000),

@@ -12,6 +12,7 @@ from chalicelib.adapters.organizations_store import OrganizationsStore
 from chalicelib.adapters.passwords import Argon2Passwords
 from chalicelib.adapters.queues import Queues
 from chalicelib.adapters.registry_store import RegistryStore
+from chalicelib.adapters.secrets import ssm_secret
 from chalicelib.adapters.tokens import JwtTokens
 from chalicelib.config import Settings, get_settings
 from chalicelib.services.accounts import AccountsService
@@ -34,14 +35,15 @@ class Services:
 @lru_cache(maxsize=1)
 def services() -> Services:
     settings = get_settings()
+    jwt_secret = settings.jwt_secret or ssm_secret(str(settings.jwt_secret_parameter))
     table = Table(settings.table_name)
     accounts_store, orgs_store, registry = AccountsStore(table), OrganizationsStore(table), RegistryStore(table)
     blobs = BlobStore(settings.bucket_name)
-    cursors = CursorSigner(settings.jwt_secret)
+    cursors = CursorSigner(jwt_secret)
     modules = ModulesService(registry, orgs_store, cursors)
     return Services(
         settings=settings,
-        accounts=AccountsService(accounts_store, JwtTokens(settings.jwt_secret, settings.token_ttl_seconds),
+        accounts=AccountsService(accounts_store, JwtTokens(jwt_secret, settings.token_ttl_seconds),
                                  Argon2Passwords(settings.password_hash_time_cost,
                                                  settings.password_hash_memory_kib)),
         organizations=OrganizationsService(orgs_store, accounts_store),

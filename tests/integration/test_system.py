@@ -71,3 +71,20 @@ def test_the_scan_guard_catches_a_scan(aws_env: dict[str, str]) -> None:
     # The guard every integration test runs under really fails a Scan.
     with pytest.raises(ScanIssued):
         aws.client("dynamodb").scan(TableName=aws_env["SPOKE_TABLE_NAME"])
+
+
+def test_the_jwt_secret_can_come_from_ssm(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jwt
+
+    from chalicelib import wiring
+
+    # Given the secret only in an SSM SecureString parameter
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/spoke/test/jwt", Value="p" * 48, Type="SecureString")
+    monkeypatch.delenv("SPOKE_JWT_SECRET")
+    monkeypatch.setenv("SPOKE_JWT_SECRET_PARAMETER", "/spoke/test/jwt")
+    wiring.reset()
+    # When a user signs in
+    token, user_id = api.signed_up()
+    # Then the token is signed with the parameter's value
+    assert jwt.decode(token, "p" * 48, algorithms=["HS256"])["sub"] == user_id
