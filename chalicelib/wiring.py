@@ -10,6 +10,7 @@ from chalicelib.adapters.cursors import CursorSigner
 from chalicelib.adapters.dynamo import Table
 from chalicelib.adapters.organizations_store import OrganizationsStore
 from chalicelib.adapters.passwords import Argon2Passwords
+from chalicelib.adapters.protoc import ProtocRunner
 from chalicelib.adapters.queues import Queues
 from chalicelib.adapters.registry_store import RegistryStore
 from chalicelib.adapters.secrets import ssm_secret
@@ -18,6 +19,7 @@ from chalicelib.config import Settings, get_settings
 from chalicelib.services.accounts import AccountsService
 from chalicelib.services.modules import ModulesService
 from chalicelib.services.organizations import OrganizationsService
+from chalicelib.services.schemas import SchemaService
 from chalicelib.services.system import SystemService
 from chalicelib.services.versions import VersionsService
 
@@ -48,7 +50,8 @@ def services() -> Services:
                                                  settings.password_hash_memory_kib)),
         organizations=OrganizationsService(orgs_store, accounts_store),
         modules=modules,
-        versions=VersionsService(registry, blobs, modules, cursors, settings.max_files_per_version),
+        versions=VersionsService(registry, blobs, modules, cursors, SchemaService(registry, blobs, ProtocRunner()),
+                                 settings.max_files_per_version),
         system=SystemService(registry, blobs, Queues(settings.compile_queue_name, settings.events_queue_name)),
     )
 

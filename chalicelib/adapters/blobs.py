@@ -22,6 +22,10 @@ def manifest_key_for(sha256: str) -> str:
     return f"manifests/sha256/{sha256}.json"
 
 
+def descriptor_set_key_for(sha256: str) -> str:
+    return f"descriptors/sha256/{sha256}.binpb"
+
+
 class BlobStore:
     def __init__(self, bucket: str) -> None:
         self._bucket = bucket
@@ -53,6 +57,14 @@ class BlobStore:
     def get_manifest(self, sha256: str) -> list[dict[str, Any]]:
         body = self._s3.get_object(Bucket=self._bucket, Key=manifest_key_for(sha256))["Body"].read()
         return json.loads(body)["files"]
+
+    def put_descriptor_set(self, body: bytes) -> str:
+        sha256 = hashlib.sha256(body).hexdigest()
+        self._put_once(descriptor_set_key_for(sha256), body, "application/x-protobuf")
+        return sha256
+
+    def get_descriptor_set(self, sha256: str) -> bytes:
+        return self._s3.get_object(Bucket=self._bucket, Key=descriptor_set_key_for(sha256))["Body"].read()
 
     def ping(self) -> None:
         self._s3.head_bucket(Bucket=self._bucket)

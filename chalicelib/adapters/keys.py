@@ -66,3 +66,12 @@ def stats_key() -> Key:
 
 def health_key() -> Key:
     return {"PK": "HEALTH", "SK": "PROBE"}
+
+
+def dependents_partition(org_id: str, module: str) -> str:
+    return f"ORG#{org_id}#DEPENDENTS#{module}"
+
+
+def dependent_key(org_id: str, dependency: str, dependent: str, dependent_sort_key: str) -> Key:
+    """One item per (dependency module, dependent version): who depends on a module is one Query."""
+    return {"PK": dependents_partition(org_id, dependency), "SK": f"DEP#{dependent}#{dependent_sort_key}"}

@@ -81,6 +81,10 @@ class RegistryStore:
     def create_version(self, values: dict[str, Any], updated_at: str) -> None:
         """Version item, module/org/global counters: all or nothing."""
         org_id, module = values["org_id"], values["module"]
+        dependents = [{"Put": {"Item": {
+            **keys.dependent_key(org_id, dependency["module"], module, values["sort_key"]),
+            "module": module, "version": values["version"], "depends_on": dependency["version"],
+            "type": "dependent"}}} for dependency in values.get("dependencies", [])]
         reasons = self._table.transact([
             {"Put": {"Item": {**keys.version_key(org_id, module, values["sort_key"]), **values, "type": "version"},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
@@ -90,6 +94,7 @@ class RegistryStore:
                         "ExpressionAttributeValues": {":one": 1, ":now": updated_at}}},
             _counter_update(keys.org_key(org_id), "version_count"),
             _counter_update(keys.stats_key(), "versions_total"),
+            *dependents,
         ])
         if not reasons:
             return
@@ -121,6 +126,10 @@ class RegistryStore:
             if len(found) > limit:
                 break
         return found[:limit], len(found) > limit
+
+    def dependents_of(self, org_id: str, module: str) -> list[dict[str, str]]:
+        return [{"module": i["module"], "version": i["version"], "depends_on": i["depends_on"]}
+                for i in self._table.query(keys.dependents_partition(org_id, module), "DEP#")]
 
     # counters
     def totals(self) -> dict[str, int]:

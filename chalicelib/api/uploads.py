@@ -13,9 +13,18 @@ from chalicelib.domain.errors import BadRequest, InvalidFile, UnsupportedMediaTy
 
 
 class Upload:
-    def __init__(self, fields: dict[str, Any], files: list[tuple[str, bytes]]) -> None:
+    """Fields (each with every value it was sent with, in order) and files (path, bytes)."""
+
+    def __init__(self, fields: dict[str, list[Any]], files: list[tuple[str, bytes]]) -> None:
         self.fields = fields
         self.files = files
+
+    def first(self, name: str) -> Any:
+        values = self.fields.get(name)
+        return values[0] if values else None
+
+    def all(self, *names: str) -> list[Any]:
+        return [value for name in names for value in self.fields.get(name, [])]
 
 
 def read_upload(request: Request) -> Upload:
@@ -29,11 +38,12 @@ def read_upload(request: Request) -> Upload:
 
 
 def _multipart(content_type: str, raw: bytes) -> Upload:
-    fields: dict[str, Any] = {}
+    fields: dict[str, list[Any]] = {}
     files: list[tuple[str, bytes]] = []
 
     def on_field(field: Any) -> None:
-        fields[field.field_name.decode("utf-8", "replace")] = (field.value or b"").decode("utf-8", "replace")
+        name = field.field_name.decode("utf-8", "replace")
+        fields.setdefault(name, []).append((field.value or b"").decode("utf-8", "replace"))
 
     def on_file(part: Any) -> None:
         part.file_object.seek(0)
@@ -66,4 +76,4 @@ def _json(body: dict[str, Any]) -> Upload:
             decoded.append((path, content.encode("utf-8")))
         except UnicodeEncodeError:
             raise InvalidFile(f"Content of '{path}' is not valid Unicode text", details={"path": path}) from None
-    return Upload({k: v for k, v in body.items() if k != "files"}, decoded)
+    return Upload({k: [v] for k, v in body.items() if k != "files"}, decoded)

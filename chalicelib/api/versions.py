@@ -30,9 +30,33 @@ def _version_json(record: ModuleVersion, detailed: bool) -> dict:
 def publish_version(name: str) -> Response:
     request = bp.current_request
     upload = read_upload(request)
-    record = services().versions.publish(request_context(request), name, upload.fields.get("version"),
-                                         upload.fields.get("description"), upload.files)
+    record = services().versions.publish(request_context(request), name, upload.first("version"),
+                                         upload.first("description"), upload.files,
+                                         upload.all("dependencies", "dependency"))
     return envelope(_version_json(record, detailed=False), 201)
+
+
+@bp.route("/validate", methods=["POST"], content_types=UPLOAD_CONTENT_TYPES)
+@view
+def validate() -> Response:
+    request = bp.current_request
+    upload = read_upload(request)
+    return envelope(services().versions.validate(request_context(request), upload.files,
+                                                 upload.all("dependencies", "dependency")))
+
+
+@bp.route("/modules/{name}/versions/{version}/dependencies", methods=["GET"])
+@view
+def version_dependencies(name: str, version: str) -> Response:
+    resolved = services().versions.dependencies(request_context(bp.current_request), name, unquote(version))
+    return envelope({"module": name, "version": unquote(version), "dependencies": resolved})
+
+
+@bp.route("/modules/{name}/dependents", methods=["GET"])
+@view
+def module_dependents(name: str) -> Response:
+    return envelope({"module": name, "dependents": services().versions.dependents(
+        request_context(bp.current_request), name)})
 
 
 @bp.route("/modules/{name}/versions", methods=["GET"])

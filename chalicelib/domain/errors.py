@@ -142,3 +142,24 @@ class LastOwner(BusinessRuleViolated):
 
 class QuotaExceeded(DomainError):
     code = "QUOTA_EXCEEDED"
+
+
+# Protobuf judgement
+class InvalidProto(BadRequest):
+    code = "INVALID_PROTO"
+
+
+class UnresolvedImport(BadRequest):
+    code = "UNRESOLVED_IMPORT"
+
+
+class DependencyNotFound(BadRequest):
+    code = "DEPENDENCY_NOT_FOUND"
+
+
+class DependencyConflict(BadRequest):
+    code = "DEPENDENCY_CONFLICT"
+
+
+class BreakingChange(Conflict):
+    code = "BREAKING_CHANGE"

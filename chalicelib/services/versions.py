@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.errors import FileNotFound, InvalidCursor, VersionExists, VersionNotFound
+from chalicelib.domain.dependencies import parse_dependencies
+from chalicelib.domain.errors import (FileNotFound, InvalidCursor, InvalidProto, UnresolvedImport, VersionExists,
+                                      VersionNotFound)
 from chalicelib.domain.models import FileEntry, ModuleVersion, RequestContext, VersionSummary
 from chalicelib.domain.roles import Action
 from chalicelib.domain.uploads import validate_upload
@@ -11,20 +13,23 @@ from chalicelib.domain.versions import parse_version
 from chalicelib.services.common import PageRequest, require, utc_now
 from chalicelib.services.modules import ModulesService, validate_description
 from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
+from chalicelib.services.schemas import SchemaService
 
 
 class VersionsService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, modules: ModulesService,
-                 cursors: CursorsPort, max_files: int) -> None:
+                 cursors: CursorsPort, schemas: SchemaService, max_files: int) -> None:
         self._registry = registry
+        self._schemas = schemas
         self._blobs = blobs
         self._modules = modules
         self._cursors = cursors
         self._max_files = max_files
 
     def publish(self, ctx: RequestContext, module_name: str, version_text: Any, description: Any,
-                files: list[tuple[str, bytes]]) -> ModuleVersion:
-        """Bytes first (content-addressed, so never overwritten), then metadata in one transaction.
+                files: list[tuple[str, bytes]], dependencies: list[Any] | None = None) -> ModuleVersion:
+        """protoc's judgement, then bytes (content-addressed, never overwritten), then metadata in one
+        transaction.
 
         A loser of a race leaves only unreferenced blobs behind; the winner's manifest is the one
         the version item points at.
@@ -33,25 +38,55 @@ class VersionsService:
         version = parse_version(version_text)
         description = validate_description(description)
         uploads = validate_upload(files, self._max_files)
+        refs = parse_dependencies(dependencies or [])
         module = self._modules.find(ctx, module_name)
         if self._registry.version_exists(ctx.org.id, module.name, version.sort_key):
             raise VersionExists(f"Version '{version.name}' of module '{module.name}' already exists",
                                 details={"module": module.name, "version": version.name})
+        resolved = self._schemas.resolve(ctx.org.id, refs, {u.path for u in uploads})
+        compiled = self._schemas.compile(uploads, resolved)
         for upload in uploads:
             self._blobs.put_blob(upload.sha256, upload.content)
         entries = tuple(FileEntry(path=u.path, size=len(u.content), sha256=u.sha256) for u in uploads)
         manifest_sha = self._blobs.put_manifest([e.model_dump() for e in entries])
+        descriptor_sha = self._blobs.put_descriptor_set(compiled.descriptor_set or b"")
         now = utc_now()
         record = ModuleVersion(org_id=ctx.org.id, module=module.name, version=version.name,
                                sort_key=version.sort_key, description=description, created_at=now,
-                               created_by=ctx.principal.user_id if ctx.principal else "", files=entries)
+                               created_by=ctx.principal.user_id if ctx.principal else "", files=entries,
+                               dependencies=tuple(resolved.direct))
         self._registry.create_version({
             "org_id": record.org_id, "module": record.module, "version": record.version,
             "sort_key": record.sort_key, "description": record.description, "created_at": now,
             "created_by": record.created_by, "manifest_sha256": manifest_sha, "file_count": len(entries),
-            "dependencies": [], "compiled_languages": [],
+            "descriptor_set_sha256": descriptor_sha, "dependencies": resolved.direct,
+            "resolved_dependencies": resolved.closure, "compiled_languages": [],
         }, updated_at=now)
         return record
+
+    def validate(self, ctx: RequestContext, files: list[tuple[str, bytes]], dependencies: list[Any] | None
+                 ) -> dict[str, Any]:
+        """The same judgement as publish, storing nothing."""
+        require(ctx, Action.READ)
+        uploads = validate_upload(files, self._max_files)
+        refs = parse_dependencies(dependencies or [])
+        resolved = self._schemas.resolve(ctx.org.id, refs, {u.path for u in uploads})
+        try:
+            outcome = self._schemas.compile(uploads, resolved)
+        except (InvalidProto, UnresolvedImport) as refused:
+            return {"valid": False, "errors": refused.details.get("errors", []),
+                    "warnings": refused.details.get("warnings", [])}
+        return {"valid": True, "errors": [], "warnings": [w.as_dict() for w in outcome.warnings]}
+
+    def dependencies(self, ctx: RequestContext, module_name: str, version_text: str) -> list[dict[str, str]]:
+        """The resolved transitive set, as protoc saw it at publish time."""
+        item = self._version_item(ctx, module_name, version_text)
+        return [{"module": d["module"], "version": d["version"]} for d in item.get("resolved_dependencies", [])]
+
+    def dependents(self, ctx: RequestContext, module_name: str) -> list[dict[str, str]]:
+        require(ctx, Action.READ)
+        module = self._modules.find(ctx, module_name)
+        return self._registry.dependents_of(ctx.org.id, module.name)
 
     def list(self, ctx: RequestContext, module_name: str, page: PageRequest
              ) -> tuple[list[VersionSummary], str | None]:
@@ -74,7 +109,7 @@ class VersionsService:
                        if more and rows else None)
         return [summary for _, summary in rows], next_cursor
 
-    def get(self, ctx: RequestContext, module_name: str, version_text: str) -> ModuleVersion:
+    def _version_item(self, ctx: RequestContext, module_name: str, version_text: str) -> dict[str, Any]:
         require(ctx, Action.READ)
         module = self._modules.find(ctx, module_name)
         version = parse_version(version_text)
@@ -82,6 +117,10 @@ class VersionsService:
         if item is None:
             raise VersionNotFound(f"Version '{version.name}' of module '{module.name}' not found",
                                   details={"module": module.name, "version": version.name})
+        return item
+
+    def get(self, ctx: RequestContext, module_name: str, version_text: str) -> ModuleVersion:
+        item = self._version_item(ctx, module_name, version_text)
         files = tuple(FileEntry(**f) for f in self._blobs.get_manifest(item["manifest_sha256"]))
         return ModuleVersion(org_id=item["org_id"], module=item["module"], version=item["version"],
                              sort_key=item["sort_key"], description=item.get("description", ""),

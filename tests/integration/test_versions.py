@@ -7,7 +7,9 @@ import pytest
 
 from tests.integration.api import Api, multipart
 
-USER = b'syntax = "proto3";\npackage user.v1;\nimport "acme/v1/types.proto";\nmessage User { string id = 1; }\n'
+USER = b'syntax = "proto3";\npackage user.v1;\nmessage User { string id = 1; }\n'
+USER_IMPORTING_TYPES = (b'syntax = "proto3";\npackage user.v1;\nimport "acme/v1/types.proto";\n'
+                        b'message User { string id = 1; acme.v1.Money balance = 2; }\n')
 TYPES = 'syntax = "proto3";\npackage acme.v1;\n// caf\u00e9 \u2014 non-ASCII\r\nmessage Money { int64 units = 1; }\n'.encode()
 
 
@@ -21,7 +23,8 @@ def token(api: Api) -> str:
 def test_publish_multipart_like_the_contract(api: Api, token: str) -> None:
     # Given the contract's curl upload: version, description and two file fields, one in a directory
     body, content_type = multipart({"version": "v1.0.0", "description": "Initial release"},
-                                   [("file1", "user.proto", USER), ("file2", "acme/v1/types.proto", TYPES)])
+                                   [("file1", "user.proto", USER_IMPORTING_TYPES),
+                                    ("file2", "acme/v1/types.proto", TYPES)])
     # When it is posted
     reply = api.call("POST", "/modules/user/versions", raw=body,
                      headers={"Authorization": f"Bearer {token}", "Content-Type": content_type})
@@ -33,7 +36,8 @@ def test_publish_multipart_like_the_contract(api: Api, token: str) -> None:
                                                  "dependencies": []}
     detail = api.get("/modules/user/versions/v1.0.0").data
     assert detail["files"] == [
-        {"path": "user.proto", "size": len(USER), "checksum": "sha256:" + hashlib.sha256(USER).hexdigest()},
+        {"path": "user.proto", "size": len(USER_IMPORTING_TYPES),
+         "checksum": "sha256:" + hashlib.sha256(USER_IMPORTING_TYPES).hexdigest()},
         {"path": "acme/v1/types.proto", "size": len(TYPES),
          "checksum": "sha256:" + hashlib.sha256(TYPES).hexdigest()}]
     assert detail["dependencies"] == [] and detail["compiled_languages"] == []
