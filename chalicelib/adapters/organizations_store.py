@@ -9,7 +9,7 @@ from chalicelib.domain.errors import MemberExists, OrganizationExists
 from chalicelib.domain.models import Member, Organization
 from chalicelib.domain.roles import Role
 
-_ORG_FIELDS = ("id", "name", "slug", "plan", "created_at", "member_count")
+_ORG_FIELDS = ("id", "name", "slug", "plan", "created_at", "member_count", "module_count")
 
 
 def _org_from(item: dict[str, Any]) -> Organization:

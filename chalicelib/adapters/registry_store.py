@@ -52,27 +52,23 @@ class RegistryStore:
             raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
         return _module_from(item)
 
-    def list_modules(self, org_id: str, *, after: str | None, limit: int, query: str | None) -> tuple[list[Module], bool]:
-        """Modules by name after `after`; `limit` items plus whether more exist. `query` filters by substring."""
-        filter_expression, values, names = None, None, None
-        if query:
-            filter_expression = "contains(#name, :q) OR contains(#description, :q)"
-            values, names = {":q": query}, {"#name": "name", "#description": "description"}
+    def list_modules(self, org_id: str, *, after: str | None, limit: int) -> tuple[list[Module], bool]:
+        """Modules by name after `after`: `limit` items, and whether more exist."""
         start = keys.module_key(org_id, after)["SK"] if after is not None else None
         found: list[Module] = []
-        for item in self._table.query(f"ORG#{org_id}", keys.modules_prefix(), limit=None if query else limit + 1,
-                                      start_after_sk=start, filter_expression=filter_expression,
-                                      values=values, names=names):
+        for item in self._table.query(f"ORG#{org_id}", keys.modules_prefix(), limit=limit + 1,
+                                      start_after_sk=start):
             found.append(_module_from(item))
             if len(found) > limit:
                 break
         return found[:limit], len(found) > limit
 
-    def count_modules_matching(self, org_id: str, query: str) -> int:
-        return sum(1 for _ in self._table.query(
-            f"ORG#{org_id}", keys.modules_prefix(), projection="PK",
+    def search_modules(self, org_id: str, query: str) -> list[Module]:
+        """Every module whose name or description contains `query`, by name, in one pass over the partition."""
+        return [_module_from(item) for item in self._table.query(
+            f"ORG#{org_id}", keys.modules_prefix(),
             filter_expression="contains(#name, :q) OR contains(#description, :q)",
-            values={":q": query}, names={"#name": "name", "#description": "description"}))
+            values={":q": query}, names={"#name": "name", "#description": "description"})]
 
     # versions
     def version_exists(self, org_id: str, module: str, sort_key: str) -> bool:

@@ -54,6 +54,5 @@ def get_module(name: str) -> Response:
 def update_module(name: str) -> Response:
     request = bp.current_request
     body = json_object(request)
-    module = services().modules.update(request_context(request), name, body)
-    _, versions = services().modules.get(request_context(request), name)
+    module, versions = services().modules.update(request_context(request), name, body)
     return envelope(module_json(module, versions))

@@ -33,6 +33,7 @@ class Organization(Entity):
     plan: str = "free"
     created_at: str
     member_count: int = 0
+    module_count: int = 0
     is_default: bool = False
 
 

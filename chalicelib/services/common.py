@@ -11,6 +11,7 @@ from chalicelib.domain.models import Principal, RequestContext
 from chalicelib.domain.roles import Action, can
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE_OFFSET = 10_000  # page numbers reach this far; cursors go anywhere
 
 
 def utc_now() -> str:
@@ -43,7 +44,8 @@ class PageRequest:
     def parse(cls, page: Any, page_size: Any, cursor: Any) -> "PageRequest":
         errors = []
         values = {}
-        for field, raw, default, high in (("page", page, 1, 10_000), ("page_size", page_size, 20, MAX_PAGE_SIZE)):
+        for field, raw, default, high in (("page", page, 1, MAX_PAGE_OFFSET + 1),
+                                          ("page_size", page_size, 20, MAX_PAGE_SIZE)):
             try:
                 value = default if raw in (None, "") else int(raw)
                 if not 1 <= value <= high:
@@ -52,9 +54,16 @@ class PageRequest:
             except (TypeError, ValueError):
                 errors.append({"field": field, "code": "OUT_OF_RANGE",
                                "message": f"{field} must be an integer from 1 to {high}"})
+        if not errors and (values["page"] - 1) * values["page_size"] > MAX_PAGE_OFFSET:
+            errors.append({"field": "page", "code": "OUT_OF_RANGE",
+                           "message": f"page numbers reach {MAX_PAGE_OFFSET} items deep: follow next_cursor beyond"})
         if errors:
             raise ValidationFailed("Invalid pagination parameters", validation_errors=errors)
         return cls(values["page"], values["page_size"], cursor or None)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
 
 
 def pagination(page: PageRequest, total_items: int, next_cursor: str | None) -> dict[str, Any]:

@@ -49,15 +49,16 @@ class ModulesService:
             raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
         return module
 
-    def update(self, ctx: RequestContext, name: str, changes: dict[str, Any]) -> Module:
+    def update(self, ctx: RequestContext, name: str, changes: dict[str, Any]) -> tuple[Module, list[str]]:
         require(ctx, Action.PUBLISH)
         unknown = sorted(set(changes) - {"description"})
         if unknown or "description" not in changes:
             raise ValidationFailed("Only 'description' can be changed", validation_errors=[
                 {"field": f, "code": "NOT_EDITABLE", "message": "cannot be changed"} for f in unknown] or [
                 {"field": "description", "code": "REQUIRED", "message": "is required"}])
-        return self._registry.update_module_description(ctx.org.id, name, validate_description(
+        module = self._registry.update_module_description(ctx.org.id, name, validate_description(
             changes["description"]), utc_now())
+        return module, self._registry.version_names(ctx.org.id, module.name)
 
     def list(self, ctx: RequestContext, page: PageRequest, query: Any) -> tuple[list[Module], dict[str, Any]]:
         require(ctx, Action.READ)
@@ -71,14 +72,21 @@ class ModulesService:
             if position.get("org") != ctx.org.id or position.get("q") != query or "after" not in position:
                 raise InvalidCursor("Cursor belongs to another listing: start again without it")
             after = position["after"]
-            modules, more = self._registry.list_modules(ctx.org.id, after=after, limit=page.page_size, query=query)
+        if query:
+            matches = self._registry.search_modules(ctx.org.id, query)
+            total = len(matches)
+            start = sum(1 for m in matches if m.name <= after) if after is not None else page.offset
+            modules = matches[start:start + page.page_size]
+            more = start + page.page_size < total
         else:
-            skip = (page.page - 1) * page.page_size
-            modules, more = self._registry.list_modules(ctx.org.id, after=None, limit=skip + page.page_size,
-                                                        query=query)
-            modules = modules[skip:]
-        total = (self._registry.count_modules_matching(ctx.org.id, query) if query
-                 else self._orgs.counters(ctx.org.id)["module_count"])
+            if after is not None:
+                modules, more = self._registry.list_modules(ctx.org.id, after=after, limit=page.page_size)
+            else:
+                modules, more = self._registry.list_modules(ctx.org.id, after=None,
+                                                            limit=page.offset + page.page_size)
+                modules = modules[page.offset:]
+            total = (self._orgs.counters(ctx.org.id)["module_count"] if ctx.org.is_default
+                     else ctx.org.module_count)
         next_cursor = (self._cursors.encode({"org": ctx.org.id, "q": query, "after": modules[-1].name})
                        if more and modules else None)
         return modules, pagination(page, total, next_cursor)

@@ -101,10 +101,9 @@ class VersionsService:
             rows, more = self._registry.list_versions(ctx.org.id, module.name, after_sort_key=after,
                                                       limit=page.page_size)
         else:
-            skip = (page.page - 1) * page.page_size
             rows, more = self._registry.list_versions(ctx.org.id, module.name, after_sort_key=None,
-                                                      limit=skip + page.page_size)
-            rows = rows[skip:]
+                                                      limit=page.offset + page.page_size)
+            rows = rows[page.offset:]
         next_cursor = (self._cursors.encode({"org": ctx.org.id, "module": module.name, "after": rows[-1][0]})
                        if more and rows else None)
         return [summary for _, summary in rows], next_cursor

@@ -67,6 +67,8 @@ CASES = [
     ("unknown file", "GET", "/modules/user/versions/v0.1.0/files/nope.proto", None, None, 404, "FILE_NOT_FOUND"),
     ("page size over 100", "GET", "/modules?page_size=101", None, None, 400, "VALIDATION_ERROR"),
     ("page not a number", "GET", "/modules?page=abc", None, None, 400, "VALIDATION_ERROR"),
+    ("page deeper than page numbers reach", "GET", "/modules?page=102&page_size=100", None, None, 400,
+     "VALIDATION_ERROR"),
     ("tampered cursor", "GET", "/modules?cursor=AAAAbm90LWEtY3Vyc29y", None, None, 400, "INVALID_CURSOR"),
     ("unsupported method", "PUT", "/modules", None, None, 405, "METHOD_NOT_ALLOWED"),
     ("login with wrong password", "POST", "/auth/login", b'{"email": "owner@example.com", "password": "wrong-pass"}',
