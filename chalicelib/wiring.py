@@ -17,6 +17,7 @@ from chalicelib.adapters.secrets import ssm_secret
 from chalicelib.adapters.tokens import JwtTokens
 from chalicelib.config import Settings, get_settings
 from chalicelib.services.accounts import AccountsService
+from chalicelib.services.compatibility import CompatibilityService, check_rule_ids
 from chalicelib.services.modules import ModulesService
 from chalicelib.services.organizations import OrganizationsService
 from chalicelib.services.schemas import SchemaService
@@ -31,6 +32,7 @@ class Services:
     organizations: OrganizationsService
     modules: ModulesService
     versions: VersionsService
+    compatibility: CompatibilityService
     system: SystemService
 
 
@@ -42,7 +44,8 @@ def services() -> Services:
     accounts_store, orgs_store, registry = AccountsStore(table), OrganizationsStore(table), RegistryStore(table)
     blobs = BlobStore(settings.bucket_name)
     cursors = CursorSigner(jwt_secret)
-    modules = ModulesService(registry, orgs_store, cursors)
+    modules = ModulesService(registry, orgs_store, cursors, check_rule_ids)
+    compatibility = CompatibilityService(registry, blobs, modules)
     return Services(
         settings=settings,
         accounts=AccountsService(accounts_store, JwtTokens(jwt_secret, settings.token_ttl_seconds),
@@ -51,7 +54,8 @@ def services() -> Services:
         organizations=OrganizationsService(orgs_store, accounts_store),
         modules=modules,
         versions=VersionsService(registry, blobs, modules, cursors, SchemaService(registry, blobs, ProtocRunner()),
-                                 settings.max_files_per_version),
+                                 compatibility, settings.max_files_per_version),
+        compatibility=compatibility,
         system=SystemService(registry, blobs, Queues(settings.compile_queue_name, settings.events_queue_name)),
     )
 

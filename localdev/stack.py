@@ -81,8 +81,7 @@ def running_stack(api_port: int = 8080, aws_port: int = 4566, stage: str = "loca
         settings_env = provision(stage, session, endpoint_url=aws_url)
         env.update(settings_env)
         env.setdefault("SPOKE_JWT_SECRET", secrets.token_urlsafe(48))
-        chalice = Path(sys.executable).with_name("chalice")
-        api = subprocess.Popen([str(chalice), "local", "--host", "127.0.0.1", "--port", str(api_port),
+        api = subprocess.Popen([sys.executable, "-m", "localdev.chalice_local", "--host", "127.0.0.1", "--port", str(api_port),
                                 "--stage", stage, "--no-autoreload"], cwd=ROOT, env=env,
                                stdout=output, stderr=output)
         processes.append(api)

@@ -11,12 +11,16 @@ from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import Table
 from chalicelib.domain.errors import ModuleExists, ModuleNotFound, VersionExists
 from chalicelib.domain.models import Module, VersionSummary
+from chalicelib.domain.policy import CompatibilityPolicy
 
 _MODULE_FIELDS = ("org_id", "name", "description", "created_at", "updated_at", "version_count")
 
 
 def _module_from(item: dict[str, Any]) -> Module:
-    return Module(**{k: item[k] for k in _MODULE_FIELDS if k in item})
+    values = {k: item[k] for k in _MODULE_FIELDS if k in item}
+    if "compatibility" in item:
+        values["compatibility"] = CompatibilityPolicy.model_validate(item["compatibility"])
+    return Module(**values)
 
 
 def _counter_update(key: dict[str, str], *counters: str) -> dict[str, Any]:
@@ -31,7 +35,8 @@ class RegistryStore:
     # modules
     def create_module(self, module: Module) -> None:
         reasons = self._table.transact([
-            {"Put": {"Item": {**keys.module_key(module.org_id, module.name), **module.model_dump(), "type": "module"},
+            {"Put": {"Item": {**keys.module_key(module.org_id, module.name), **module.model_dump(exclude={"compatibility"}),
+                              "compatibility": module.compatibility.as_json(), "type": "module"},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             _counter_update(keys.org_key(module.org_id), "module_count"),
             _counter_update(keys.stats_key(), "modules_total"),
@@ -45,9 +50,11 @@ class RegistryStore:
         item = self._table.get(keys.module_key(org_id, name))
         return _module_from(item) if item else None
 
-    def update_module_description(self, org_id: str, name: str, description: str, updated_at: str) -> Module:
-        item = self._table.update_existing(keys.module_key(org_id, name), "SET description = :d, updated_at = :u",
-                                           {":d": description, ":u": updated_at})
+    def update_module(self, org_id: str, name: str, description: str, compatibility: CompatibilityPolicy,
+                      updated_at: str) -> Module:
+        item = self._table.update_existing(
+            keys.module_key(org_id, name), "SET description = :d, compatibility = :c, updated_at = :u",
+            {":d": description, ":c": compatibility.as_json(), ":u": updated_at})
         if item is None:
             raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
         return _module_from(item)
@@ -103,6 +110,17 @@ class RegistryStore:
 
     def get_version(self, org_id: str, module: str, sort_key: str) -> dict[str, Any] | None:
         return self._table.get(keys.version_key(org_id, module, sort_key))
+
+    def versions_below(self, org_id: str, module: str, sort_key: str, limit: int | None) -> list[dict[str, Any]]:
+        """Versions of lower precedence, closest first (at most `limit`)."""
+        found = []
+        for item in self._table.query(keys.versions_partition(org_id, module), keys.versions_prefix(),
+                                      forward=False, limit=limit,
+                                      start_after_sk=keys.version_key(org_id, module, sort_key)["SK"]):
+            found.append(item)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
 
     def version_names(self, org_id: str, module: str) -> list[str]:
         """Every version, lowest to highest precedence."""

@@ -15,7 +15,8 @@ view = api_view(lambda: bp.current_request)
 def module_json(module: Module, versions: list[str]) -> dict:
     return {"name": module.name, "description": module.description, "created_at": module.created_at,
             "updated_at": module.updated_at, "versions": versions,
-            "latest_version": versions[-1] if versions else None}
+            "latest_version": versions[-1] if versions else None,
+            "compatibility": module.compatibility.as_json()}
 
 
 @bp.route("/modules", methods=["POST"])
@@ -24,7 +25,8 @@ def create_module() -> Response:
     request = bp.current_request
     body = json_object(request)
     required_text(body, "name")
-    module = services().modules.create(request_context(request), body["name"], body.get("description"))
+    module = services().modules.create(request_context(request), body["name"], body.get("description"),
+                                       body.get("compatibility"))
     return envelope(module_json(module, []), 201)
 
 
@@ -56,3 +58,11 @@ def update_module(name: str) -> Response:
     body = json_object(request)
     module, versions = services().modules.update(request_context(request), name, body)
     return envelope(module_json(module, versions))
+
+
+@bp.route("/modules/{name}/compatibility/check", methods=["POST"])
+@view
+def check_compatibility(name: str) -> Response:
+    request = bp.current_request
+    body = json_object(request)
+    return envelope(services().compatibility.check(request_context(request), name, body))

@@ -33,7 +33,8 @@ def publish_version(name: str) -> Response:
     record = services().versions.publish(request_context(request), name, upload.first("version"),
                                          upload.first("description"), upload.files,
                                          upload.all("dependencies", "dependency"))
-    return envelope(_version_json(record, detailed=False), 201)
+    return envelope({**_version_json(record, detailed=False), "checked_against": list(record.checked_against)},
+                    201)
 
 
 @bp.route("/validate", methods=["POST"], content_types=UPLOAD_CONTENT_TYPES)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib.domain.policy import CompatibilityPolicy
 from chalicelib.domain.roles import Role
 
 DEFAULT_ORG_ID = "default"
@@ -52,6 +53,7 @@ class Module(Entity):
     created_at: str
     updated_at: str
     version_count: int = 0
+    compatibility: CompatibilityPolicy = CompatibilityPolicy()
 
 
 class FileEntry(Entity):
@@ -75,6 +77,7 @@ class ModuleVersion(Entity):
     files: tuple[FileEntry, ...]
     dependencies: tuple[dict[str, str], ...] = ()
     compiled_languages: tuple[str, ...] = ()
+    checked_against: tuple[str, ...] = ()  # set on publish: the versions the policy compared it with
 
 
 class VersionSummary(Entity):

@@ -1,11 +1,12 @@
 """Use cases of modules: create, list, read, edit."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.domain.errors import InvalidCursor, ModuleNotFound, ValidationFailed
 from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.names import validate_module_name
+from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
 from chalicelib.domain.roles import Action
 from chalicelib.services.common import PageRequest, pagination, require, utc_now
 from chalicelib.services.ports import CursorsPort, OrganizationsPort, RegistryPort
@@ -24,16 +25,19 @@ def validate_description(value: Any) -> str:
 
 
 class ModulesService:
-    def __init__(self, registry: RegistryPort, orgs: OrganizationsPort, cursors: CursorsPort) -> None:
+    def __init__(self, registry: RegistryPort, orgs: OrganizationsPort, cursors: CursorsPort,
+                 rules_check: Callable[[list[str]], None]) -> None:
+        self._rules_check = rules_check
         self._registry = registry
         self._orgs = orgs
         self._cursors = cursors
 
-    def create(self, ctx: RequestContext, name: Any, description: Any) -> Module:
+    def create(self, ctx: RequestContext, name: Any, description: Any, compatibility: Any = None) -> Module:
         require(ctx, Action.PUBLISH)
         now = utc_now()
         module = Module(org_id=ctx.org.id, name=validate_module_name(name),
-                        description=validate_description(description), created_at=now, updated_at=now)
+                        description=validate_description(description), created_at=now, updated_at=now,
+                        compatibility=self._policy(compatibility))
         self._registry.create_module(module)
         return module
 
@@ -51,14 +55,23 @@ class ModulesService:
 
     def update(self, ctx: RequestContext, name: str, changes: dict[str, Any]) -> tuple[Module, list[str]]:
         require(ctx, Action.PUBLISH)
-        unknown = sorted(set(changes) - {"description"})
-        if unknown or "description" not in changes:
-            raise ValidationFailed("Only 'description' can be changed", validation_errors=[
+        editable = {"description", "compatibility"}
+        unknown = sorted(set(changes) - editable)
+        if unknown or not changes:
+            raise ValidationFailed("Only 'description' and 'compatibility' can be changed", validation_errors=[
                 {"field": f, "code": "NOT_EDITABLE", "message": "cannot be changed"} for f in unknown] or [
-                {"field": "description", "code": "REQUIRED", "message": "is required"}])
-        module = self._registry.update_module_description(ctx.org.id, name, validate_description(
-            changes["description"]), utc_now())
-        return module, self._registry.version_names(ctx.org.id, module.name)
+                {"field": "description", "code": "REQUIRED", "message": "send description or compatibility"}])
+        module = self.find(ctx, name)
+        description = (validate_description(changes["description"]) if "description" in changes
+                       else module.description)
+        policy = self._policy(changes.get("compatibility"), module.compatibility)
+        updated = self._registry.update_module(ctx.org.id, name, description, policy, utc_now())
+        return updated, self._registry.version_names(ctx.org.id, module.name)
+
+    def _policy(self, value: Any, current: CompatibilityPolicy | None = None) -> CompatibilityPolicy:
+        policy = parse_policy(value, current)
+        self._rules_check(list(policy.use) + list(policy.except_))
+        return policy
 
     def list(self, ctx: RequestContext, page: PageRequest, query: Any) -> tuple[list[Module], dict[str, Any]]:
         require(ctx, Action.READ)

@@ -13,12 +13,15 @@ from chalicelib.domain.versions import parse_version
 from chalicelib.services.common import PageRequest, require, utc_now
 from chalicelib.services.modules import ModulesService, validate_description
 from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
+from chalicelib.services.compatibility import CompatibilityService
 from chalicelib.services.schemas import SchemaService
 
 
 class VersionsService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, modules: ModulesService,
-                 cursors: CursorsPort, schemas: SchemaService, max_files: int) -> None:
+                 cursors: CursorsPort, schemas: SchemaService, compatibility: CompatibilityService,
+                 max_files: int) -> None:
+        self._compatibility = compatibility
         self._registry = registry
         self._schemas = schemas
         self._blobs = blobs
@@ -45,6 +48,8 @@ class VersionsService:
                                 details={"module": module.name, "version": version.name})
         resolved = self._schemas.resolve(ctx.org.id, refs, {u.path for u in uploads})
         compiled = self._schemas.compile(uploads, resolved)
+        checked_against = self._compatibility.enforce(ctx.org.id, module, version, compiled.descriptor_set or b"",
+                                                      {u.path for u in uploads})
         for upload in uploads:
             self._blobs.put_blob(upload.sha256, upload.content)
         entries = tuple(FileEntry(path=u.path, size=len(u.content), sha256=u.sha256) for u in uploads)
@@ -54,7 +59,7 @@ class VersionsService:
         record = ModuleVersion(org_id=ctx.org.id, module=module.name, version=version.name,
                                sort_key=version.sort_key, description=description, created_at=now,
                                created_by=ctx.principal.user_id if ctx.principal else "", files=entries,
-                               dependencies=tuple(resolved.direct))
+                               dependencies=tuple(resolved.direct), checked_against=tuple(checked_against))
         self._registry.create_version({
             "org_id": record.org_id, "module": record.module, "version": record.version,
             "sort_key": record.sort_key, "description": record.description, "created_at": now,

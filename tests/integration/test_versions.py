@@ -33,7 +33,7 @@ def test_publish_multipart_like_the_contract(api: Api, token: str) -> None:
     assert reply.data | {"created_at": None} == {"module": "user", "version": "v1.0.0",
                                                  "description": "Initial release", "created_at": None,
                                                  "files": ["user.proto", "acme/v1/types.proto"],
-                                                 "dependencies": []}
+                                                 "dependencies": [], "checked_against": []}
     detail = api.get("/modules/user/versions/v1.0.0").data
     assert detail["files"] == [
         {"path": "user.proto", "size": len(USER_IMPORTING_TYPES),

@@ -1,0 +1,1 @@
+"""Build tooling for the Lambda layers (not deployed code)."""

