@@ -25,6 +25,7 @@ class Settings(BaseModel):
     token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     max_files_per_version: int = Field(default=5000, gt=0)
+    download_url_ttl_seconds: int = Field(default=900, gt=0, le=7 * 24 * 3600)
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=8192)
 
@@ -56,6 +57,7 @@ def get_settings() -> Settings:
         "token_ttl_seconds": env.get("SPOKE_TOKEN_TTL_SECONDS", 24 * 3600),
         "max_body_bytes": env.get("SPOKE_MAX_BODY_BYTES", 4 * 1024 * 1024),
         "max_files_per_version": env.get("SPOKE_MAX_FILES_PER_VERSION", 5000),
+        "download_url_ttl_seconds": env.get("SPOKE_DOWNLOAD_URL_TTL_SECONDS", 900),
         "password_hash_time_cost": env.get("SPOKE_PASSWORD_HASH_TIME_COST", 3),
         "password_hash_memory_kib": env.get("SPOKE_PASSWORD_HASH_MEMORY_KIB", 65536),
     }

@@ -17,7 +17,9 @@ from chalicelib.adapters.secrets import ssm_secret
 from chalicelib.adapters.tokens import JwtTokens
 from chalicelib.config import Settings, get_settings
 from chalicelib.services.accounts import AccountsService
+from chalicelib.adapters.codegen import LANGUAGES, CodeGenerator
 from chalicelib.services.compatibility import CompatibilityService, check_rule_ids
+from chalicelib.services.compilation import CompilationService
 from chalicelib.services.modules import ModulesService
 from chalicelib.services.organizations import OrganizationsService
 from chalicelib.services.schemas import SchemaService
@@ -33,6 +35,7 @@ class Services:
     modules: ModulesService
     versions: VersionsService
     compatibility: CompatibilityService
+    compilation: CompilationService
     system: SystemService
 
 
@@ -46,6 +49,10 @@ def services() -> Services:
     cursors = CursorSigner(jwt_secret)
     modules = ModulesService(registry, orgs_store, cursors, check_rule_ids)
     compatibility = CompatibilityService(registry, blobs, modules)
+    queues = Queues(settings.compile_queue_name, settings.events_queue_name)
+    compilation = CompilationService(registry, blobs, queues, CodeGenerator(),
+                                     {name: language.description for name, language in LANGUAGES.items()},
+                                     settings.download_url_ttl_seconds)
     return Services(
         settings=settings,
         accounts=AccountsService(accounts_store, JwtTokens(jwt_secret, settings.token_ttl_seconds),
@@ -54,9 +61,10 @@ def services() -> Services:
         organizations=OrganizationsService(orgs_store, accounts_store),
         modules=modules,
         versions=VersionsService(registry, blobs, modules, cursors, SchemaService(registry, blobs, ProtocRunner()),
-                                 compatibility, settings.max_files_per_version),
+                                 compatibility, compilation, settings.max_files_per_version),
         compatibility=compatibility,
-        system=SystemService(registry, blobs, Queues(settings.compile_queue_name, settings.events_queue_name)),
+        compilation=compilation,
+        system=SystemService(registry, blobs, queues),
     )
 
 

@@ -22,6 +22,10 @@ def manifest_key_for(sha256: str) -> str:
     return f"manifests/sha256/{sha256}.json"
 
 
+def artifact_key_for(sha256: str) -> str:
+    return f"artifacts/sha256/{sha256}.zip"
+
+
 def descriptor_set_key_for(sha256: str) -> str:
     return f"descriptors/sha256/{sha256}.binpb"
 
@@ -65,6 +69,18 @@ class BlobStore:
 
     def get_descriptor_set(self, sha256: str) -> bytes:
         return self._s3.get_object(Bucket=self._bucket, Key=descriptor_set_key_for(sha256))["Body"].read()
+
+    def put_artifact(self, body: bytes) -> str:
+        """Compiled ZIPs are deterministic and content-addressed: a duplicate compile rewrites nothing."""
+        sha256 = hashlib.sha256(body).hexdigest()
+        self._put_once(artifact_key_for(sha256), body, "application/zip")
+        return sha256
+
+    def artifact_url(self, sha256: str, filename: str, expires_in: int) -> str:
+        return self._s3.generate_presigned_url("get_object", ExpiresIn=expires_in, Params={
+            "Bucket": self._bucket, "Key": artifact_key_for(sha256),
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": "application/zip"})
 
     def ping(self) -> None:
         self._s3.head_bucket(Bucket=self._bucket)

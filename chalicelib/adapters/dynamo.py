@@ -60,6 +60,17 @@ class Table:
             raise
         return from_item(response["Attributes"])
 
+    def update_if(self, key: dict[str, str], expression: str, condition: str, values: dict[str, Any]) -> bool:
+        """A conditional update; False when the condition did not hold."""
+        try:
+            self.client.update_item(TableName=self.name, Key=to_item(key), UpdateExpression=expression,
+                                    ConditionExpression=condition, ExpressionAttributeValues=to_item(values))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def batch_get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for start in range(0, len(keys), 100):

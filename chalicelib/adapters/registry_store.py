@@ -13,11 +13,11 @@ from chalicelib.domain.errors import ModuleExists, ModuleNotFound, VersionExists
 from chalicelib.domain.models import Module, VersionSummary
 from chalicelib.domain.policy import CompatibilityPolicy
 
-_MODULE_FIELDS = ("org_id", "name", "description", "created_at", "updated_at", "version_count")
+_MODULE_FIELDS = ("org_id", "name", "description", "created_at", "updated_at", "version_count", "go_package_prefix")
 
 
 def _module_from(item: dict[str, Any]) -> Module:
-    values = {k: item[k] for k in _MODULE_FIELDS if k in item}
+    values = {k: item[k] for k in _MODULE_FIELDS if item.get(k) not in (None, "")}
     if "compatibility" in item:
         values["compatibility"] = CompatibilityPolicy.model_validate(item["compatibility"])
     return Module(**values)
@@ -51,10 +51,11 @@ class RegistryStore:
         return _module_from(item) if item else None
 
     def update_module(self, org_id: str, name: str, description: str, compatibility: CompatibilityPolicy,
-                      updated_at: str) -> Module:
+                      go_package_prefix: str | None, updated_at: str) -> Module:
         item = self._table.update_existing(
-            keys.module_key(org_id, name), "SET description = :d, compatibility = :c, updated_at = :u",
-            {":d": description, ":c": compatibility.as_json(), ":u": updated_at})
+            keys.module_key(org_id, name),
+            "SET description = :d, compatibility = :c, go_package_prefix = :g, updated_at = :u",
+            {":d": description, ":c": compatibility.as_json(), ":g": go_package_prefix or "", ":u": updated_at})
         if item is None:
             raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
         return _module_from(item)
@@ -140,6 +141,35 @@ class RegistryStore:
             if len(found) > limit:
                 break
         return found[:limit], len(found) > limit
+
+    def set_compilation(self, org_id: str, module: str, sort_key: str, statuses: dict[str, dict[str, Any]],
+                        unless_job_finished: str | None = None) -> dict[str, Any] | None:
+        """Set the status of some languages and recompute compiled_languages; returns the new item.
+
+        The status map is read-modify-written under a condition on its revision, so two
+        workers (a duplicate SQS delivery) cannot lose each other's results.
+        """
+        key = keys.version_key(org_id, module, sort_key)
+        for _ in range(10):
+            item = self._table.get(key, consistent=True)
+            if item is None:
+                return None
+            current = item.get("compilation", {})
+            merged = dict(current)
+            for language, status in statuses.items():
+                previous = current.get(language, {})
+                if (unless_job_finished and previous.get("status") in ("succeeded", "failed")
+                        and previous.get("job") == unless_job_finished):
+                    continue
+                merged[language] = status
+            compiled = sorted(lang for lang, status in merged.items() if status.get("status") == "succeeded")
+            revision = int(item.get("compilation_rev", 0))
+            if self._table.update_if(
+                    key, "SET compilation = :new, compiled_languages = :compiled, compilation_rev = :next",
+                    "attribute_not_exists(compilation_rev) OR compilation_rev = :rev",
+                    {":new": merged, ":compiled": compiled, ":next": revision + 1, ":rev": revision}):
+                return {**item, "compilation": merged, "compiled_languages": compiled}
+        raise RuntimeError("compilation status kept changing under us")
 
     def dependents_of(self, org_id: str, module: str) -> list[dict[str, str]]:
         return [{"module": i["module"], "version": i["version"], "depends_on": i["depends_on"]}

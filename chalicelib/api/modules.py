@@ -16,7 +16,7 @@ def module_json(module: Module, versions: list[str]) -> dict:
     return {"name": module.name, "description": module.description, "created_at": module.created_at,
             "updated_at": module.updated_at, "versions": versions,
             "latest_version": versions[-1] if versions else None,
-            "compatibility": module.compatibility.as_json()}
+            "compatibility": module.compatibility.as_json(), "go_package_prefix": module.go_package_prefix}
 
 
 @bp.route("/modules", methods=["POST"])
@@ -26,7 +26,7 @@ def create_module() -> Response:
     body = json_object(request)
     required_text(body, "name")
     module = services().modules.create(request_context(request), body["name"], body.get("description"),
-                                       body.get("compatibility"))
+                                       body.get("compatibility"), body.get("go_package_prefix"))
     return envelope(module_json(module, []), 201)
 
 

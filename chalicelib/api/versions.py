@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import api_view, envelope, query_param, request_context
+from chalicelib.api.http import api_view, envelope, json_object, query_param, request_context
 from chalicelib.api.uploads import read_upload
 from chalicelib.domain.models import ModuleVersion
 from chalicelib.services.common import PageRequest
@@ -22,7 +22,9 @@ def _version_json(record: ModuleVersion, detailed: bool) -> dict:
              else [f.path for f in record.files])
     data = {"module": record.module, "version": record.version, "description": record.description,
             "created_at": record.created_at, "files": files, "dependencies": list(record.dependencies)}
-    return {**data, "compiled_languages": list(record.compiled_languages)} if detailed else data
+    if not detailed:
+        return data
+    return {**data, "compiled_languages": list(record.compiled_languages), "compilation": record.compilation}
 
 
 @bp.route("/modules/{name}/versions", methods=["POST"], content_types=UPLOAD_CONTENT_TYPES)
@@ -103,3 +105,31 @@ def get_file(name: str, version: str, **segments: str) -> Response:
 for _depth in range(1, MAX_FILE_PATH_DEPTH + 1):
     _route = "/modules/{name}/versions/{version}/files/" + "/".join(f"{{p{i}}}" for i in range(_depth))
     bp.route(_route, methods=["GET"])(view(get_file))
+
+
+@bp.route("/languages", methods=["GET"])
+@view
+def languages() -> Response:
+    return envelope(services().compilation.languages())
+
+
+@bp.route("/modules/{name}/versions/{version}/compile", methods=["POST"])
+@view
+def request_compilation(name: str, version: str) -> Response:
+    request = bp.current_request
+    body = json_object(request) if (request.raw_body or b"").strip() else {}
+    statuses = services().versions.request_compilation(request_context(request), name, unquote(version),
+                                                       body.get("languages"))
+    return envelope({"module": name, "version": unquote(version), "compilation": statuses}, 202)
+
+
+@bp.route("/modules/{name}/versions/{version}/download/{language}", methods=["GET"])
+@view
+def download(name: str, version: str, language: str) -> Response:
+    request = bp.current_request
+    state, data = services().versions.download(request_context(request), name, unquote(version), language)
+    if state == "pending":
+        return envelope(data, 202, headers={"Retry-After": "5"})
+    if "application/json" in request.headers.get("accept", ""):
+        return envelope(data)
+    return Response(body="", status_code=302, headers={"Location": data["url"]})

@@ -163,3 +163,11 @@ class DependencyConflict(BadRequest):
 
 class BreakingChange(Conflict):
     code = "BREAKING_CHANGE"
+
+
+class CompilationFailed(BusinessRuleViolated):
+    code = "COMPILATION_FAILED"
+
+
+class UnknownLanguage(BadRequest):
+    code = "UNKNOWN_LANGUAGE"

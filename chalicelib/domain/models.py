@@ -1,6 +1,8 @@
 """Entities of the registry. Plain pydantic models: no I/O, no AWS shapes."""
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.policy import CompatibilityPolicy
@@ -54,6 +56,7 @@ class Module(Entity):
     updated_at: str
     version_count: int = 0
     compatibility: CompatibilityPolicy = CompatibilityPolicy()
+    go_package_prefix: str | None = None  # Go import path prefix for files without go_package
 
 
 class FileEntry(Entity):
@@ -78,6 +81,7 @@ class ModuleVersion(Entity):
     dependencies: tuple[dict[str, str], ...] = ()
     compiled_languages: tuple[str, ...] = ()
     checked_against: tuple[str, ...] = ()  # set on publish: the versions the policy compared it with
+    compilation: dict[str, dict[str, Any]] = {}  # language -> status (pending, running, succeeded, failed)
 
 
 class VersionSummary(Entity):

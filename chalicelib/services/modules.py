@@ -1,6 +1,7 @@
 """Use cases of modules: create, list, read, edit."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from chalicelib.domain.errors import InvalidCursor, ModuleNotFound, ValidationFailed
@@ -12,6 +13,7 @@ from chalicelib.services.common import PageRequest, pagination, require, utc_now
 from chalicelib.services.ports import CursorsPort, OrganizationsPort, RegistryPort
 
 MAX_DESCRIPTION = 1000
+_GO_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*/?$")
 
 
 def validate_description(value: Any) -> str:
@@ -24,6 +26,16 @@ def validate_description(value: Any) -> str:
     return value
 
 
+def validate_go_prefix(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _GO_PREFIX.match(value):
+        raise ValidationFailed("go_package_prefix must be a Go import path like github.com/acme/protos",
+                               validation_errors=[{"field": "go_package_prefix", "code": "INVALID_FORMAT",
+                                                   "message": "a Go import path like github.com/acme/protos"}])
+    return value.rstrip("/")
+
+
 class ModulesService:
     def __init__(self, registry: RegistryPort, orgs: OrganizationsPort, cursors: CursorsPort,
                  rules_check: Callable[[list[str]], None]) -> None:
@@ -32,12 +44,14 @@ class ModulesService:
         self._orgs = orgs
         self._cursors = cursors
 
-    def create(self, ctx: RequestContext, name: Any, description: Any, compatibility: Any = None) -> Module:
+    def create(self, ctx: RequestContext, name: Any, description: Any, compatibility: Any = None,
+               go_package_prefix: Any = None) -> Module:
         require(ctx, Action.PUBLISH)
         now = utc_now()
         module = Module(org_id=ctx.org.id, name=validate_module_name(name),
                         description=validate_description(description), created_at=now, updated_at=now,
-                        compatibility=self._policy(compatibility))
+                        compatibility=self._policy(compatibility),
+                        go_package_prefix=validate_go_prefix(go_package_prefix))
         self._registry.create_module(module)
         return module
 
@@ -55,7 +69,7 @@ class ModulesService:
 
     def update(self, ctx: RequestContext, name: str, changes: dict[str, Any]) -> tuple[Module, list[str]]:
         require(ctx, Action.PUBLISH)
-        editable = {"description", "compatibility"}
+        editable = {"description", "compatibility", "go_package_prefix"}
         unknown = sorted(set(changes) - editable)
         if unknown or not changes:
             raise ValidationFailed("Only 'description' and 'compatibility' can be changed", validation_errors=[
@@ -65,7 +79,9 @@ class ModulesService:
         description = (validate_description(changes["description"]) if "description" in changes
                        else module.description)
         policy = self._policy(changes.get("compatibility"), module.compatibility)
-        updated = self._registry.update_module(ctx.org.id, name, description, policy, utc_now())
+        prefix = (validate_go_prefix(changes["go_package_prefix"]) if "go_package_prefix" in changes
+                  else module.go_package_prefix)
+        updated = self._registry.update_module(ctx.org.id, name, description, policy, prefix, utc_now())
         return updated, self._registry.version_names(ctx.org.id, module.name)
 
     def _policy(self, value: Any, current: CompatibilityPolicy | None = None) -> CompatibilityPolicy:

@@ -1,6 +1,7 @@
 """Use cases of versions: publish, list, read, and read one file."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from chalicelib.domain.dependencies import parse_dependencies
@@ -14,13 +15,15 @@ from chalicelib.services.common import PageRequest, require, utc_now
 from chalicelib.services.modules import ModulesService, validate_description
 from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
 from chalicelib.services.compatibility import CompatibilityService
+from chalicelib.services.compilation import CompilationService
 from chalicelib.services.schemas import SchemaService
 
 
 class VersionsService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, modules: ModulesService,
                  cursors: CursorsPort, schemas: SchemaService, compatibility: CompatibilityService,
-                 max_files: int) -> None:
+                 compilation: CompilationService, max_files: int) -> None:
+        self._compilation = compilation
         self._compatibility = compatibility
         self._registry = registry
         self._schemas = schemas
@@ -55,6 +58,7 @@ class VersionsService:
         entries = tuple(FileEntry(path=u.path, size=len(u.content), sha256=u.sha256) for u in uploads)
         manifest_sha = self._blobs.put_manifest([e.model_dump() for e in entries])
         descriptor_sha = self._blobs.put_descriptor_set(compiled.descriptor_set or b"")
+        languages, job = self._compilation.default_languages, uuid.uuid4().hex
         now = utc_now()
         record = ModuleVersion(org_id=ctx.org.id, module=module.name, version=version.name,
                                sort_key=version.sort_key, description=description, created_at=now,
@@ -66,7 +70,10 @@ class VersionsService:
             "created_by": record.created_by, "manifest_sha256": manifest_sha, "file_count": len(entries),
             "descriptor_set_sha256": descriptor_sha, "dependencies": resolved.direct,
             "resolved_dependencies": resolved.closure, "compiled_languages": [],
+            "compilation": self._compilation.pending(languages, job), "compilation_rev": 0,
+            "go_package_prefix": module.go_package_prefix,
         }, updated_at=now)
+        self._compilation.enqueue(ctx.org.id, module.name, version.name, version.sort_key, languages, job)
         return record
 
     def validate(self, ctx: RequestContext, files: list[tuple[str, bytes]], dependencies: list[Any] | None
@@ -123,6 +130,14 @@ class VersionsService:
                                   details={"module": module.name, "version": version.name})
         return item
 
+    def request_compilation(self, ctx: RequestContext, module_name: str, version_text: str, languages: Any
+                            ) -> dict[str, Any]:
+        return self._compilation.request(ctx, self._version_item(ctx, module_name, version_text), languages)
+
+    def download(self, ctx: RequestContext, module_name: str, version_text: str, language: str
+                 ) -> tuple[str, dict[str, Any]]:
+        return self._compilation.download(self._version_item(ctx, module_name, version_text), language)
+
     def get(self, ctx: RequestContext, module_name: str, version_text: str) -> ModuleVersion:
         item = self._version_item(ctx, module_name, version_text)
         files = tuple(FileEntry(**f) for f in self._blobs.get_manifest(item["manifest_sha256"]))
@@ -130,7 +145,8 @@ class VersionsService:
                              sort_key=item["sort_key"], description=item.get("description", ""),
                              created_at=item["created_at"], created_by=item.get("created_by", ""),
                              files=files, dependencies=tuple(item.get("dependencies", [])),
-                             compiled_languages=tuple(item.get("compiled_languages", [])))
+                             compiled_languages=tuple(item.get("compiled_languages", [])),
+                             compilation=item.get("compilation", {}))
 
     def get_file(self, ctx: RequestContext, module_name: str, version_text: str, path: str,
                  held_sha256s: frozenset[str] = frozenset()) -> tuple[FileEntry, bytes | None]:
