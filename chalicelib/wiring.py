@@ -20,6 +20,7 @@ from chalicelib.services.accounts import AccountsService
 from chalicelib.adapters.codegen import LANGUAGES, CodeGenerator
 from chalicelib.services.compatibility import CompatibilityService, check_rule_ids
 from chalicelib.services.compilation import CompilationService
+from chalicelib.services.events import EventPublisher
 from chalicelib.services.modules import ModulesService
 from chalicelib.services.organizations import OrganizationsService
 from chalicelib.services.schemas import SchemaService
@@ -47,12 +48,13 @@ def services() -> Services:
     accounts_store, orgs_store, registry = AccountsStore(table), OrganizationsStore(table), RegistryStore(table)
     blobs = BlobStore(settings.bucket_name)
     cursors = CursorSigner(jwt_secret)
-    modules = ModulesService(registry, orgs_store, cursors, check_rule_ids)
-    compatibility = CompatibilityService(registry, blobs, modules)
     queues = Queues(settings.compile_queue_name, settings.events_queue_name)
+    events = EventPublisher(queues)
+    modules = ModulesService(registry, orgs_store, cursors, check_rule_ids, events)
+    compatibility = CompatibilityService(registry, blobs, modules)
     compilation = CompilationService(registry, blobs, queues, CodeGenerator(),
                                      {name: language.description for name, language in LANGUAGES.items()},
-                                     settings.download_url_ttl_seconds)
+                                     settings.download_url_ttl_seconds, events)
     return Services(
         settings=settings,
         accounts=AccountsService(accounts_store, JwtTokens(jwt_secret, settings.token_ttl_seconds),
@@ -61,7 +63,7 @@ def services() -> Services:
         organizations=OrganizationsService(orgs_store, accounts_store),
         modules=modules,
         versions=VersionsService(registry, blobs, modules, cursors, SchemaService(registry, blobs, ProtocRunner()),
-                                 compatibility, compilation, settings.max_files_per_version),
+                                 compatibility, compilation, events, settings.max_files_per_version),
         compatibility=compatibility,
         compilation=compilation,
         system=SystemService(registry, blobs, queues),

@@ -14,6 +14,7 @@ from chalicelib.domain.errors import CompilationFailed, UnknownLanguage, Validat
 from chalicelib.domain.models import RequestContext
 from chalicelib.domain.roles import Action
 from chalicelib.services.common import require, utc_now
+from chalicelib.services.events import EventPublisher
 from chalicelib.services.ports import BlobsPort, QueuesPort, RegistryPort
 
 ERROR_LIMIT = 4000
@@ -27,7 +28,8 @@ class GeneratorPort(Protocol):
 
 class CompilationService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, queues: QueuesPort, generator: GeneratorPort,
-                 languages: dict[str, str], url_ttl_seconds: int) -> None:
+                 languages: dict[str, str], url_ttl_seconds: int, events: EventPublisher) -> None:
+        self._events = events
         self._registry = registry
         self._blobs = blobs
         self._queues = queues
@@ -124,7 +126,22 @@ class CompilationService:
             else:
                 statuses[language] = {"status": "failed", "job": job, "error": (output.error or "")[:ERROR_LIMIT],
                                       "updated_at": utc_now()}
-        return self._registry.set_compilation(org_id, module, sort_key, statuses, unless_job_finished=job)
+        updated = self._registry.set_compilation(org_id, module, sort_key, statuses, unless_job_finished=job)
+        self._announce_if_done(updated, job)
+        return updated
+
+    def _announce_if_done(self, item: dict[str, Any] | None, job: str) -> None:
+        """Once every language of a job has finished: version.compiled, or version.compilation_failed."""
+        if item is None:
+            return
+        mine = {lang: s for lang, s in item.get("compilation", {}).items() if s.get("job") == job}
+        if not mine or any(s["status"] in ("pending", "running") for s in mine.values()):
+            return
+        failed = sorted(lang for lang, s in mine.items() if s["status"] == "failed")
+        data = {"module": item["module"], "version": item["version"], "job": job,
+                "succeeded": sorted(lang for lang, s in mine.items() if s["status"] == "succeeded"),
+                "failed": {lang: mine[lang].get("error", "") for lang in failed}}
+        self._events.emit(item["org_id"], "version.compilation_failed" if failed else "version.compiled", data)
 
     def _sources(self, item: dict[str, Any]) -> tuple[dict[str, bytes], dict[str, bytes]]:
         def files_of(manifest_sha: str) -> dict[str, bytes]:

@@ -9,6 +9,7 @@ from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.names import validate_module_name
 from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
 from chalicelib.domain.roles import Action
+from chalicelib.services.events import EventPublisher
 from chalicelib.services.common import PageRequest, pagination, require, utc_now
 from chalicelib.services.ports import CursorsPort, OrganizationsPort, RegistryPort
 
@@ -38,7 +39,8 @@ def validate_go_prefix(value: Any) -> str | None:
 
 class ModulesService:
     def __init__(self, registry: RegistryPort, orgs: OrganizationsPort, cursors: CursorsPort,
-                 rules_check: Callable[[list[str]], None]) -> None:
+                 rules_check: Callable[[list[str]], None], events: EventPublisher) -> None:
+        self._events = events
         self._rules_check = rules_check
         self._registry = registry
         self._orgs = orgs
@@ -53,6 +55,7 @@ class ModulesService:
                         compatibility=self._policy(compatibility),
                         go_package_prefix=validate_go_prefix(go_package_prefix))
         self._registry.create_module(module)
+        self._events.emit(ctx.org.id, "module.created", {"module": module.name, "description": module.description})
         return module
 
     def get(self, ctx: RequestContext, name: str) -> tuple[Module, list[str]]:

@@ -16,13 +16,15 @@ from chalicelib.services.modules import ModulesService, validate_description
 from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
 from chalicelib.services.compatibility import CompatibilityService
 from chalicelib.services.compilation import CompilationService
+from chalicelib.services.events import EventPublisher
 from chalicelib.services.schemas import SchemaService
 
 
 class VersionsService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, modules: ModulesService,
                  cursors: CursorsPort, schemas: SchemaService, compatibility: CompatibilityService,
-                 compilation: CompilationService, max_files: int) -> None:
+                 compilation: CompilationService, events: EventPublisher, max_files: int) -> None:
+        self._events = events
         self._compilation = compilation
         self._compatibility = compatibility
         self._registry = registry
@@ -74,6 +76,9 @@ class VersionsService:
             "go_package_prefix": module.go_package_prefix,
         }, updated_at=now)
         self._compilation.enqueue(ctx.org.id, module.name, version.name, version.sort_key, languages, job)
+        self._events.emit(ctx.org.id, "version.published", {
+            "module": module.name, "version": version.name, "files": [e.path for e in entries],
+            "dependencies": resolved.direct, "checked_against": checked_against})
         return record
 
     def validate(self, ctx: RequestContext, files: list[tuple[str, bytes]], dependencies: list[Any] | None
