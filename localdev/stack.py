@@ -6,6 +6,7 @@ what a developer runs.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import socket
@@ -20,8 +21,25 @@ import boto3
 import requests
 
 from infra.provision import provision
+from layers.protoc.build import build_layer, unpack_layer
 
 ROOT = Path(__file__).resolve().parent.parent
+LAYER_DIR = ROOT / "build" / "layers"
+# The local stage: webhook receivers on 127.0.0.1 are allowed, and retries come within seconds.
+LOCAL_STAGE_ENVIRONMENT = {"SPOKE_WEBHOOK_ALLOW_LOOPBACK": "true", "SPOKE_WEBHOOK_RETRY_DELAYS": "1,2,4",
+                           "SPOKE_WEBHOOK_TIMEOUT_SECONDS": "3"}
+
+
+def local_protoc() -> str:
+    """protoc and its plugins from the same layer Lambda runs, built from the registries and unpacked."""
+    zip_path = build_layer(LAYER_DIR / "protoc.zip", LAYER_DIR / "cache")
+    root = LAYER_DIR / "opt"
+    marker = root / ".from"
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    if not marker.exists() or marker.read_text() != digest:
+        unpack_layer(zip_path, root)
+        marker.write_text(digest)
+    return str(root / "bin" / "protoc")
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                      "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -69,7 +87,8 @@ def running_stack(api_port: int = 8080, aws_port: int = 4566, stage: str = "loca
                   quiet: bool = False) -> Iterator[Stack]:
     aws_url = f"http://127.0.0.1:{aws_port}"
     output = subprocess.DEVNULL if quiet else None
-    env = {**os.environ, **LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": aws_url, "PYTHONUNBUFFERED": "1"}
+    env = {**LOCAL_STAGE_ENVIRONMENT, **os.environ, **LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": aws_url,
+           "PYTHONUNBUFFERED": "1", "SPOKE_PROTOC_PATH": local_protoc()}
     processes: list[subprocess.Popen] = []
     try:
         aws = subprocess.Popen([sys.executable, "-m", "localdev.embedded_aws", "--port", str(aws_port)],
@@ -85,6 +104,9 @@ def running_stack(api_port: int = 8080, aws_port: int = 4566, stage: str = "loca
                                 "--stage", stage, "--no-autoreload"], cwd=ROOT, env=env,
                                stdout=output, stderr=output)
         processes.append(api)
+        worker = subprocess.Popen([sys.executable, "-m", "localdev.worker"], cwd=ROOT, env=env,
+                                  stdout=output, stderr=output)
+        processes.append(worker)
         api_url = f"http://127.0.0.1:{api_port}"
         _wait_for(f"{api_url}/health", api)
         yield Stack(api_url=api_url, aws_url=aws_url, environment=env, processes=processes)

@@ -240,17 +240,23 @@ def build_layer(out_path: str | os.PathLike, cache_dir: str | os.PathLike | None
 
 # --- checking a built layer ------------------------------------------------------------------------
 
+def unpack_layer(zip_path: str | os.PathLike, root: str | os.PathLike) -> Path:
+    """Unpack as Lambda does into /opt, keeping the executable bits zipfile.extract would drop."""
+    root = Path(root)
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            target = root / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(info))
+            os.chmod(target, (info.external_attr >> 16) & 0o777)
+    return root
+
+
 def verify_layer(zip_path: str | os.PathLike) -> dict[str, str]:
     """Unpacks the layer, runs each binary's --version with only the layer's bin on PATH, compiles a file
     that imports a well-known type (protoc must find ../include by itself); returns the versions."""
     with tempfile.TemporaryDirectory(prefix="spoke-layer-check-") as scratch:
-        root = Path(scratch) / "opt"
-        with zipfile.ZipFile(zip_path) as archive:
-            for info in archive.infolist():
-                target = root / info.filename
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(archive.read(info))
-                os.chmod(target, (info.external_attr >> 16) & 0o777)
+        root = unpack_layer(zip_path, Path(scratch) / "opt")
         env = {"PATH": str(root / "bin")}
         found: dict[str, str] = {}
         for binary in LAYER_BINARIES:
