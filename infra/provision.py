@@ -15,6 +15,7 @@ import yaml
 
 TEMPLATE_PATH = Path(__file__).with_name("template.yaml")
 LOCAL_ACCOUNT_ID = "123456789012"
+STORAGE_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue")
 
 
 def load_template() -> dict[str, Any]:
@@ -42,11 +43,17 @@ def resource_names(stage: str, account_id: str = LOCAL_ACCOUNT_ID) -> dict[str, 
     template = load_template()
     params = {"Stage": stage, "AWS::AccountId": account_id, "AWS::Region": "us-east-1"}
     names: dict[str, str] = {}
-    for logical_id, resource in template["Resources"].items():
+    for logical_id, resource in _storage(template).items():
         props = resource["Properties"]
         name = props.get("TableName") or props.get("BucketName") or props.get("QueueName")
         names[logical_id] = _resolve(name, params, names, {})
     return names
+
+
+def _storage(template: dict[str, Any]) -> dict[str, Any]:
+    """The table, bucket and queues; the layer and the Chalice function overrides are AWS-only."""
+    return {logical_id: resource for logical_id, resource in template["Resources"].items()
+            if resource.get("Type") in STORAGE_TYPES}
 
 
 def settings_environment(stage: str, account_id: str = LOCAL_ACCOUNT_ID) -> dict[str, str]:
@@ -70,7 +77,7 @@ def provision(stage: str, session: boto3.session.Session | None = None,
     names = resource_names(stage, account_id)
     arns: dict[str, str] = {}
     ddb, s3, sqs = (session.client(name, endpoint_url=endpoint_url) for name in ("dynamodb", "s3", "sqs"))
-    for logical_id, resource in template["Resources"].items():
+    for logical_id, resource in _storage(template).items():
         props = _resolve(resource["Properties"], params, names, arns)
         kind = resource["Type"]
         if kind == "AWS::DynamoDB::Table":

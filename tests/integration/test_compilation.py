@@ -13,7 +13,6 @@ import requests
 from chalice.test import Client
 
 from chalicelib.events.batch import MAX_RECEIVES
-from infra.provision import load_template
 from tests.integration.api import Api
 
 USER = 'syntax = "proto3";\npackage user.v1;\nmessage User { string id = 1; string email = 2; }\n'
@@ -129,7 +128,3 @@ def test_recompile_and_unknown_languages(api: Api, published: dict, aws_env: dic
     assert {"go", "python", "java", "cpp", "csharp"} <= {entry["name"] for entry in listed["languages"]}
     assert listed["versions"]["protoc"]
 
-
-def test_retries_match_the_queue_definition() -> None:
-    queue = load_template()["Resources"]["CompileQueue"]["Properties"]
-    assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
