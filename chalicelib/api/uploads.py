@@ -1,7 +1,6 @@
 """Reading a version upload: multipart/form-data as the contract's curl example, or JSON."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalice.app import Request

@@ -1,7 +1,6 @@
 """Integration fixtures: moto in-process, resources from the infra template, chalice.test.Client."""
 from __future__ import annotations
 
-import os
 from typing import Iterator
 
 import boto3
@@ -12,6 +11,7 @@ from moto import mock_aws
 from chalicelib import wiring
 from chalicelib.adapters import aws
 from infra.provision import provision
+from tests.integration.api import Api
 
 
 class ScanIssued(AssertionError):
@@ -48,7 +48,5 @@ def client(aws_env: dict[str, str]) -> Iterator[Client]:
 
 
 @pytest.fixture
-def api(client: Client) -> "Api":
-    from tests.integration.api import Api
-
+def api(client: Client) -> Api:
     return Api(client)

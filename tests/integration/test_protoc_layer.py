@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -20,7 +19,7 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from chalicelib.adapters.codegen import LANGUAGES, MANIFEST_NAME, CodeGenerator
-from layers.protoc.build import DEFAULT_CACHE_DIR, build_layer, load_versions
+from layers.protoc.build import DEFAULT_CACHE_DIR, build_layer, load_versions, unpack_layer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,16 +86,6 @@ GENERATE = textwrap.dedent("""\
 """)
 
 
-def _unpack(zip_path: Path, target: Path) -> Path:
-    with zipfile.ZipFile(zip_path) as archive:
-        for info in archive.infolist():
-            destination = target / info.filename
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(archive.read(info))
-            os.chmod(destination, (info.external_attr >> 16) & 0o777)
-    return target
-
-
 @pytest.fixture(scope="session")
 def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_layer(tmp_path_factory.mktemp("layer-build") / "protoc.zip", DEFAULT_CACHE_DIR)
@@ -104,7 +93,7 @@ def layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def layer(layer_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _unpack(layer_zip, tmp_path_factory.mktemp("layer") / "opt")
+    return unpack_layer(layer_zip, tmp_path_factory.mktemp("layer") / "opt")
 
 
 @pytest.fixture(scope="session")
@@ -247,8 +236,8 @@ def test_the_descriptor_set_includes_imports(generated: tuple[Path, dict]) -> No
 def test_python_code_imports_and_round_trips_with_its_dependency(generated: tuple[Path, dict],
                                                                  layer: Path, tmp_path: Path) -> None:
     out, report = generated
-    own = _unpack(out / "python.zip", tmp_path / "own")
-    dep = _unpack(out / "dep-python.zip", tmp_path / "dep")
+    own = unpack_layer(out / "python.zip", tmp_path / "own")
+    dep = unpack_layer(out / "dep-python.zip", tmp_path / "dep")
     requirements = (own / "requirements.txt").read_text().splitlines()
     assert requirements[0].startswith("protobuf>=") and requirements[0].endswith(",<8")
     if GRPC_TOOLS:
