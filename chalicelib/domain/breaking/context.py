@@ -35,7 +35,7 @@ def field_description(field: FieldIdx, name: Optional[str] = None) -> str:
         name = field.full_name if field.is_extension else field.name
     name_part = f" with name {q(name)}" if name else ""
     if field.is_extension:
-        return f"Extension {q(field.number)}{name_part} on message {q(field.proto.extendee)}"
+        return f"Extension {q(field.number)}{name_part} on message {q(field.proto.extendee.lstrip('.'))}"
     assert field.message is not None
     return f"Field {q(field.number)}{name_part} on message {q(field.message.name)}"
 

@@ -21,7 +21,8 @@ class Default(NamedTuple):
         if self.kind == "string":
             return self.value == ""
         if self.kind in ("float32", "float64"):
-            return not math.isnan(self.value) and self.value == 0 and math.copysign(1.0, self.value) > 0  # type: ignore[arg-type]
+            number = float(self.value)
+            return number == 0 and math.copysign(1.0, number) > 0  # Go's IsZero: -0.0 is not zero
         return not self.value
 
 
@@ -92,5 +93,4 @@ def defaults_equal(previous: Default, current: Default) -> bool:
     b_nan = isinstance(current.value, float) and math.isnan(current.value)
     if a_nan or b_nan:
         return a_nan and b_nan
-    return int(previous.value) == current.value if isinstance(previous.value, bool) else previous.value == (
-        int(current.value) if isinstance(current.value, bool) else current.value)
+    return previous.value == current.value  # Python compares int, float and bool by exact value

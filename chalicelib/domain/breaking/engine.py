@@ -2,11 +2,13 @@
 
 Pair iteration (files by path, messages and enums by full name, fields by number, services by name) is
 done once here for all enabled rules of a kind, so the cost is one pass per kind, not one per rule.
+Messages, enums and services whose descriptors (and inherited context) did not change are skipped, since
+their rules could only report a change; that keeps a large, mostly unchanged schema cheap to check.
 """
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Optional
 
 from google.protobuf import descriptor_pb2
 
@@ -14,7 +16,7 @@ from . import rules_enum, rules_field, rules_file, rules_message, rules_package,
 from .config import BreakingConfig, ResolvedConfig
 from .context import Ctx
 from .findings import Finding, RawFinding
-from .index import FileIdx, Index
+from .index import LABEL_REPEATED, TYPE_ENUM, FileIdx, Index, MessageIdx
 
 GLOBAL_RULES: dict[str, Callable[[Ctx], None]] = {**rules_file.GLOBAL_RULES, **rules_package.GLOBAL_RULES}
 FILE_PAIR_RULES = rules_file.FILE_PAIR_RULES
@@ -28,8 +30,8 @@ IMPLEMENTED_RULE_IDS: frozenset[str] = frozenset(
 )
 
 
-def run_rules(new: Index, old: Index, rule_ids: Iterable[str]) -> list[RawFinding]:
-    """All findings of the given rules, before ignores."""
+def run_rules(new: Index, old: Index, rule_ids: Iterable[str], skip_unchanged: bool = True) -> list[RawFinding]:
+    """All findings of the given rules, before ignores (`skip_unchanged=False` compares everything)."""
     enabled = set(rule_ids)
     ctx = Ctx(new, old)
     for rule_id, rule in GLOBAL_RULES.items():
@@ -46,10 +48,17 @@ def run_rules(new: Index, old: Index, rule_ids: Iterable[str]) -> list[RawFindin
 
     message_rules = [rule for rule_id, rule in MESSAGE_PAIR_RULES.items() if rule_id in enabled]
     field_rules = [rule for rule_id, rule in FIELD_PAIR_RULES.items() if rule_id in enabled]
+    default_rule = FIELD_PAIR_RULES["FIELD_SAME_DEFAULT"] if "FIELD_SAME_DEFAULT" in enabled else None
     if message_rules or field_rules:
         for name, old_message in old.messages.items():
             new_message = new.messages.get(name)
             if new_message is None:
+                continue
+            if skip_unchanged and new_message.proto == old_message.proto and new_message.same_context(old_message):
+                # Unchanged message in an unchanged context: only an enum default can still differ,
+                # through the enum it refers to.
+                if default_rule is not None and new_message.file.syntax != "proto3":  # proto3 enums default to 0
+                    _check_enum_defaults(ctx, new_message, old_message, default_rule)
                 continue
             for message_rule in message_rules:
                 message_rule(ctx, new_message, old_message)
@@ -73,18 +82,39 @@ def run_rules(new: Index, old: Index, rule_ids: Iterable[str]) -> list[RawFindin
     if enum_rules:
         for name, old_enum in old.enums.items():
             new_enum = new.enums.get(name)
-            if new_enum is not None:
-                for enum_rule in enum_rules:
-                    enum_rule(ctx, new_enum, old_enum)
+            if new_enum is None:
+                continue
+            if skip_unchanged and new_enum.proto == old_enum.proto and new_enum.features == old_enum.features:
+                continue  # enum rules read nothing but the enum and its resolved features
+            for enum_rule in enum_rules:
+                enum_rule(ctx, new_enum, old_enum)
 
     service_rules = [rule for rule_id, rule in SERVICE_PAIR_RULES.items() if rule_id in enabled]
     if service_rules:
         for name, old_service in old.services.items():
             new_service = new.services.get(name)
-            if new_service is not None:
+            if new_service is not None and (not skip_unchanged or new_service.proto != old_service.proto):
                 for service_rule in service_rules:
                     service_rule(ctx, new_service, old_service)
     return ctx.findings
+
+
+def _enum_default_number(index: Index, field: descriptor_pb2.FieldDescriptorProto) -> Optional[int]:
+    enum = index.enums.get(field.type_name.lstrip("."))
+    if enum is None or not enum.proto.value:
+        return None
+    if field.HasField("default_value"):
+        return next((v.number for v in enum.proto.value if v.name == field.default_value), None)
+    return enum.proto.value[0].number
+
+
+def _check_enum_defaults(ctx: Ctx, new: MessageIdx, old: MessageIdx, rule: Callable[..., None]) -> None:
+    """FIELD_SAME_DEFAULT for the enum fields of an unchanged message (the enum itself may have changed)."""
+    for position, field in enumerate(new.proto.field):
+        if field.type != TYPE_ENUM or field.label == LABEL_REPEATED:
+            continue
+        if _enum_default_number(ctx.new, field) != _enum_default_number(ctx.old, old.proto.field[position]):
+            rule(ctx, new.fields[position], old.fields[position])
 
 
 _NUMBER = re.compile(r"[+-]?[0-9]+")

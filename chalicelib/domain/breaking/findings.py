@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .index import FileIdx, Span
+from .text import go_json
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class Finding:
             message=self.message,
         )
         return out
+
+    def to_buf_json_line(self, path_prefix: str = "") -> str:
+        """Exactly the line `buf breaking --error-format json` prints (Go's JSON escaping included)."""
+        return go_json(self.to_buf_json(path_prefix))
 
     def to_text(self, path_prefix: str = "") -> str:
         """buf's default text format: `path:line:column:message` (`<input>` when there is no file)."""

@@ -6,7 +6,7 @@ Source locations are only decoded for the files that actually get a finding, whi
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Optional
 
 from google.protobuf import descriptor_pb2
 
@@ -49,7 +49,8 @@ class FileIdx:
     """One .proto file of a version."""
 
     __slots__ = ("path", "proto", "package", "syntax", "edition", "features", "messages", "enums",
-                 "services", "extensions", "nested_messages", "nested_enums", "nested_extensions", "_locs")
+                 "services", "extensions", "nested_messages", "nested_enums", "nested_extensions", "_locs",
+                 "java_string_check_utf8")
 
     def __init__(self, proto: descriptor_pb2.FileDescriptorProto) -> None:
         self.proto = proto
@@ -72,6 +73,10 @@ class FileIdx:
         self.nested_enums: dict[str, EnumIdx] = {}
         self.nested_extensions: dict[str, FieldIdx] = {}
         self._locs: Optional[tuple[dict[Path, descriptor_pb2.SourceCodeInfo.Location], list[Path]]] = None
+        options = proto.options
+        # (explicitly set?, value): FIELD_SAME_JAVA_UTF8_VALIDATION reads the legacy file option
+        self.java_string_check_utf8: tuple[bool, bool] = (
+            options.HasField("java_string_check_utf8"), options.java_string_check_utf8)
 
     # --- source locations -------------------------------------------------------------------------
     def _locations(self) -> tuple[dict[Path, descriptor_pb2.SourceCodeInfo.Location], list[Path]]:
@@ -87,9 +92,43 @@ class FileIdx:
         return self._locs
 
     def span(self, path: Path) -> Optional[Span]:
-        """The span recorded for exactly this source path, or None."""
+        """The span recorded for exactly this source path, or None.
+
+        Map entry messages are synthesized and have no source info of their own; like buf, anything
+        inside one is reported at the `map<K, V>` type of the map field that declares it.
+        """
         location = self._locations()[0].get(path)
-        return _span(location) if location is not None else None
+        if location is not None:
+            return _span(location)
+        target = self._map_field_type_path(path)
+        if target is not None:
+            mapped = self._locations()[0].get(target)
+            return _span(mapped) if mapped is not None else None
+        return None
+
+    def _map_field_type_path(self, path: Path) -> Optional[Path]:
+        """If `path` lies inside a map entry message, the path of the parent's map field type."""
+        if len(path) < 4 or path[0] != FILE_MESSAGES:
+            return None
+        prefix = f".{self.package}" if self.package else ""
+        parent: Optional[descriptor_pb2.DescriptorProto] = None
+        messages = self.proto.message_type
+        position = 0
+        while position + 1 < len(path) and path[position] in (FILE_MESSAGES, MSG_NESTED):
+            expected = FILE_MESSAGES if parent is None else MSG_NESTED
+            if path[position] != expected or path[position + 1] >= len(messages):
+                return None
+            message = messages[path[position + 1]]
+            if message.options.map_entry and parent is not None:
+                full_name = f"{prefix}.{message.name}"
+                for index, field in enumerate(parent.field):
+                    if field.type_name == full_name:
+                        return path[:position] + (MSG_FIELDS, index, 6)
+                return None
+            prefix = f"{prefix}.{message.name}"
+            parent, messages = message, message.nested_type
+            position += 2
+        return None
 
     def option_span(self, options_path: Path, option_number: int, *extra: int) -> Optional[Span]:
         """Where an option (or a sub-field of it, e.g. one feature) is set, with buf's fuzzy fallback.
@@ -109,13 +148,13 @@ class FileIdx:
                 if best is None or len(candidate) > len(best):
                     best = candidate
             elif _is_prefix(path, candidate):
-                return _span(by_path[candidate]) if by_path[candidate] is not None else None
+                return _span(by_path[candidate])
         return _span(by_path[best]) if best is not None else None
 
 
 class MessageIdx:
-    __slots__ = ("proto", "file", "path", "full_name", "nested_name", "name", "parent", "fields",
-                 "fields_by_number", "is_map_entry", "features", "oneofs")
+    __slots__ = ("proto", "file", "path", "full_name", "nested_name", "name", "parent", "_fields",
+                 "_fields_by_number", "is_map_entry", "features")
 
     def __init__(self, proto: descriptor_pb2.DescriptorProto, file: FileIdx, path: Path,
                  parent: Optional[MessageIdx]) -> None:
@@ -132,16 +171,47 @@ class MessageIdx:
         self.features: feat.Features = (
             feat.merge(container, proto.options) if has_options and file.syntax == "editions" else container
         )
-        self.fields: list[FieldIdx] = []
-        self.fields_by_number: dict[int, FieldIdx] = {}
-        self.oneofs: list[str] = [oneof.name for oneof in proto.oneof_decl]
+        self._fields: Optional[list[FieldIdx]] = None
+        self._fields_by_number: Optional[dict[int, FieldIdx]] = None
+
+    def _build_fields(self) -> None:
+        """Fields are indexed on first use: unchanged messages never need them."""
+        fields: list[FieldIdx] = []
+        by_number: dict[int, FieldIdx] = {}
+        for index, field_proto in enumerate(self.proto.field):
+            field = FieldIdx(field_proto, self.file, self.path + (MSG_FIELDS, index), self, None)
+            fields.append(field)
+            by_number.setdefault(field.number, field)
+        self._fields, self._fields_by_number = fields, by_number
+
+    @property
+    def fields(self) -> list[FieldIdx]:
+        if self._fields is None:
+            self._build_fields()
+        return self._fields  # type: ignore[return-value]
+
+    @property
+    def fields_by_number(self) -> dict[int, FieldIdx]:
+        if self._fields_by_number is None:
+            self._build_fields()
+        return self._fields_by_number  # type: ignore[return-value]
+
+    @property
+    def oneofs(self) -> list[str]:
+        return [oneof.name for oneof in self.proto.oneof_decl]
 
     def span(self) -> Optional[Span]:
         return self.file.span(self.path)
 
     def synthetic_oneofs(self) -> set[int]:
         """Indexes of proto3 `optional` oneofs, which buf does not treat as real oneofs."""
-        return {f.proto.oneof_index for f in self.fields if f.proto.proto3_optional and f.proto.HasField("oneof_index")}
+        return {f.oneof_index for f in self.proto.field if f.proto3_optional and f.HasField("oneof_index")}
+
+    def same_context(self, other: MessageIdx) -> bool:
+        """Whether everything outside the message's own descriptor that the rules read is the same."""
+        return (self.features == other.features and self.file.syntax == other.file.syntax
+                and self.file.edition == other.file.edition and self.file.package == other.file.package
+                and self.file.java_string_check_utf8 == other.file.java_string_check_utf8)
 
 
 class FieldIdx:
@@ -164,7 +234,8 @@ class FieldIdx:
             self.full_name = f"{scope.full_name}.{proto.name}"
         else:
             self.full_name = f"{file.package}.{proto.name}" if file.package else proto.name
-        container = (message or scope).features if (message or scope) else file.features
+        owner = message if message is not None else scope
+        container = owner.features if owner is not None else file.features
         self.features: feat.Features = (
             feat.merge(container, proto.options)
             if file.syntax == "editions" and proto.HasField("options") else container
@@ -265,10 +336,6 @@ class Index:
         file.messages.append(message)
         file.nested_messages.setdefault(message.nested_name, message)
         self.messages.setdefault(message.full_name, message)
-        for index, field_proto in enumerate(proto.field):
-            field = FieldIdx(field_proto, file, path + (MSG_FIELDS, index), message, None)
-            message.fields.append(field)
-            message.fields_by_number.setdefault(field.number, field)
         for index, nested in enumerate(proto.nested_type):
             self._add_message(file, nested, path + (MSG_NESTED, index), message)
         for index, enum in enumerate(proto.enum_type):
@@ -314,6 +381,8 @@ class Index:
         field_type = field.proto.type
         if (field_type == TYPE_MESSAGE and field.file.syntax == "editions"
                 and field.features.message_encoding == feat.ENCODING_DELIMITED):
+            if field.message is not None and field.message.is_map_entry:
+                return field_type  # map keys and values are always length-prefixed
             target = self.message_of(field)
             if target is None or not target.is_map_entry:
                 return TYPE_GROUP
@@ -352,6 +421,3 @@ class Index:
             return "optional with explicit presence"
         return "optional with implicit presence"
 
-    def iter_fields(self) -> Iterator[FieldIdx]:
-        for message in self.messages.values():
-            yield from message.fields

@@ -89,9 +89,9 @@ def field_same_cpp_string_type(ctx: Ctx, new: FieldIdx, old: FieldIdx) -> None:
 
 def _java_utf8(field: FieldIdx) -> int:
     default = field.features.utf8_validation
-    options = field.file.proto.options
-    if field.file.syntax != "editions" or options.HasField("java_string_check_utf8"):
-        return feat.UTF8_VERIFY if options.java_string_check_utf8 else default
+    explicit, check_utf8 = field.file.java_string_check_utf8
+    if field.file.syntax != "editions" or explicit:
+        return feat.UTF8_VERIFY if check_utf8 else default
     return feat.UTF8_VERIFY if field.features.java_utf8_validation == feat.JAVA_UTF8_VERIFY else default
 
 
@@ -227,7 +227,7 @@ def _real_oneof(field: FieldIdx) -> str | None:
     if field.is_extension or not proto.HasField("oneof_index") or proto.proto3_optional:
         return None
     assert field.message is not None
-    return field.message.oneofs[proto.oneof_index]
+    return field.message.proto.oneof_decl[proto.oneof_index].name
 
 
 def field_same_oneof(ctx: Ctx, new: FieldIdx, old: FieldIdx) -> None:

@@ -5,7 +5,7 @@ from typing import Callable
 
 from . import features as feat
 from .context import MESSAGE_MAX, MESSAGE_SET_MAX, Ctx, check_tag_ranges, field_description, first_span
-from .index import FEATURES_IN_MESSAGE_OPTIONS, MSG_OPTIONS, MessageIdx
+from .index import FEATURES_IN_MESSAGE_OPTIONS, LABEL_REQUIRED, MSG_OPTIONS, MessageIdx
 from .text import q
 
 MessagePairRule = Callable[[Ctx, MessageIdx, MessageIdx], None]
@@ -75,8 +75,9 @@ def message_same_json_format(ctx: Ctx, new: MessageIdx, old: MessageIdx) -> None
 
 
 def message_same_required_fields(ctx: Ctx, new: MessageIdx, old: MessageIdx) -> None:
-    old_required = {f.number for f in old.fields if ctx.old.is_required(f)}
-    new_required = {f.number: f for f in new.fields if ctx.new.is_required(f)}
+    # buf reads the declared label here, so editions' LEGACY_REQUIRED fields do not count.
+    old_required = {f.number for f in old.fields if f.proto.label == LABEL_REQUIRED}
+    new_required = {f.number: f for f in new.fields if f.proto.label == LABEL_REQUIRED}
     for number in old_required:
         if number not in new_required:
             ctx.add("MESSAGE_SAME_REQUIRED_FIELDS", new.file, new.span(), old.file,

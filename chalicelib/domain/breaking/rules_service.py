@@ -61,7 +61,7 @@ def _same_type(rule: str, kind: str, attribute: str, field_number: int) -> Servi
             if before != after:
                 ctx.add(rule, new.file, new.file.span(new.path + (SERVICE_METHODS, index, field_number)), old.file,
                         f"RPC {q(method.name)} on service {q(new.name)} changed {kind} type from "
-                        f"{q(before)} to {q(after)}.")
+                        f"{q(before.lstrip('.'))} to {q(after.lstrip('.'))}.")
 
     check.__name__ = rule.lower()
     return check

@@ -87,3 +87,16 @@ def go_float(value: float, bits: int = 64) -> str:
     if point >= len(digits):
         return sign + digits + "0" * (point - len(digits))
     return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+_GO_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def go_json(value: object) -> str:
+    """Compact JSON as Go's encoding/json writes it (buf's output): HTML characters are \\u-escaped."""
+    import json
+
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in _GO_JSON_ESCAPES.items():
+        text = text.replace(char, escaped)
+    return text

@@ -1,0 +1,1 @@
+"""Command-line tools of Spoke (`spoke ...`). Each subcommand lives in its own module."""
