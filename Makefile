@@ -32,6 +32,7 @@ e2e: install
 bench: install
 	$(PY) bench/api_costs.py
 	$(PY) bench/compile_bench.py
+	$(PY) bench/breaking_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
