@@ -114,3 +114,15 @@ def test_validate_judges_without_storing(api: Api, token: str) -> None:
     as_multipart = api.call("POST", "/validate", raw=body, headers={"Content-Type": content_type})
     assert as_multipart.data["valid"] is True
     assert "spoke_versions_total 1\n" in api.get("/metrics").raw.decode()
+
+
+def test_the_same_path_from_two_dependencies_is_a_conflict(api: Api, token: str) -> None:
+    # Given two modules that both ship common/v1/money.proto
+    api.module(token, "fork")
+    assert api.publish(token, "fork", "v1.0.0", files={"common/v1/money.proto": COMMON}).status == 201
+    # When a version depends on both
+    reply = api.post("/modules/user/versions", {"version": "v1.0.0", "files": {"user/v1/user.proto": USER},
+                                                "dependencies": ["common@v1.0.0", "fork@v1.0.0"]}, token=token)
+    # Then the clash is named with both origins
+    assert (reply.status, reply.code) == (400, "DEPENDENCY_CONFLICT")
+    assert set(reply.body["error"]["details"]["dependencies"]) == {"common@v1.0.0", "fork@v1.0.0"}
