@@ -141,6 +141,8 @@ class Bench:
     def __init__(self) -> None:
         from chalice.test import Client
 
+        self.published_sizes: dict[str, list[int]] = {}
+
         from app import app
         from chalicelib import wiring
         from chalicelib.adapters import aws
@@ -227,7 +229,12 @@ class Bench:
         def run(method: str, path: str, label: str, body: Any = None) -> Any:
             return self.call(method, path, body, org=org, label=f"{label} [{tag}]", size=size)
 
-        proto = {FILE_PATH: f'syntax = "proto3";\npackage bench.v1;\nmessage M{size} {{}}\n'}
+        # Each round adds a message and keeps the earlier ones, so the module's policy (FILE, BACKWARD)
+        # passes and the count includes the compatibility check against the previous version.
+        sizes = self.published_sizes.setdefault(org, [])
+        sizes.append(size)
+        messages = "".join(f"message M{n} {{}}\n" for n in sizes)
+        proto = {FILE_PATH: f'syntax = "proto3";\npackage bench.v1;\n{messages}'}
         importer = {"bench/v2/uses.proto": 'syntax = "proto3";\nimport "bench/v1/bench.proto";\n'}
         run("POST", "/modules", "POST /modules", {"name": f"new-{size}", "description": "made by bench"})
         run("GET", "/modules?page_size=20", "GET /modules (page 1, size 20)")

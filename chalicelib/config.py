@@ -28,6 +28,22 @@ class Settings(BaseModel):
     download_url_ttl_seconds: int = Field(default=900, gt=0, le=7 * 24 * 3600)
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=8192)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=10)
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    webhook_retry_delays: tuple[int, ...] = (30, 120, 480, 900)
+    webhook_allow_loopback: bool = False
+    webhook_history_days: int = Field(default=30, ge=1, le=365)
+    webhook_max_per_org: int = Field(default=20, ge=1, le=100)
+
+    @field_validator("webhook_retry_delays", mode="before")
+    @classmethod
+    def _delays(cls, value: object) -> object:
+        """`1,2,4` (seconds): each becomes an SQS DelaySeconds, so 0-900."""
+        if isinstance(value, str):
+            value = tuple(int(part) for part in value.split(",") if part.strip())
+        if not value or any(not 0 <= int(delay) <= 900 for delay in value):
+            raise ValueError("SPOKE_WEBHOOK_RETRY_DELAYS must list seconds from 0 to 900, e.g. 30,120,480,900")
+        return value
 
     @field_validator("jwt_secret")
     @classmethod
@@ -60,5 +76,11 @@ def get_settings() -> Settings:
         "download_url_ttl_seconds": env.get("SPOKE_DOWNLOAD_URL_TTL_SECONDS", 900),
         "password_hash_time_cost": env.get("SPOKE_PASSWORD_HASH_TIME_COST", 3),
         "password_hash_memory_kib": env.get("SPOKE_PASSWORD_HASH_MEMORY_KIB", 65536),
+        "webhook_timeout_seconds": env.get("SPOKE_WEBHOOK_TIMEOUT_SECONDS"),
+        "webhook_max_attempts": env.get("SPOKE_WEBHOOK_MAX_ATTEMPTS"),
+        "webhook_retry_delays": env.get("SPOKE_WEBHOOK_RETRY_DELAYS"),
+        "webhook_allow_loopback": env.get("SPOKE_WEBHOOK_ALLOW_LOOPBACK"),
+        "webhook_history_days": env.get("SPOKE_WEBHOOK_HISTORY_DAYS"),
+        "webhook_max_per_org": env.get("SPOKE_WEBHOOK_MAX_PER_ORG"),
     }
     return Settings(**{k: v for k, v in values.items() if v is not None})

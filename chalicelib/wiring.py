@@ -15,6 +15,9 @@ from chalicelib.adapters.queues import Queues
 from chalicelib.adapters.registry_store import RegistryStore
 from chalicelib.adapters.secrets import ssm_secret
 from chalicelib.adapters.tokens import JwtTokens
+from chalicelib.adapters.http_delivery import HttpDelivery
+from chalicelib.adapters.webhooks_store import WebhooksStore
+from chalicelib.domain.webhooks import DeliveryPolicy
 from chalicelib.config import Settings, get_settings
 from chalicelib.services.accounts import AccountsService
 from chalicelib.adapters.codegen import LANGUAGES, CodeGenerator
@@ -26,6 +29,7 @@ from chalicelib.services.organizations import OrganizationsService
 from chalicelib.services.schemas import SchemaService
 from chalicelib.services.system import SystemService
 from chalicelib.services.versions import VersionsService
+from chalicelib.services.webhooks import WebhooksService
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Services:
     compatibility: CompatibilityService
     compilation: CompilationService
     system: SystemService
+    webhooks: WebhooksService
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +72,17 @@ def services() -> Services:
         compatibility=compatibility,
         compilation=compilation,
         system=SystemService(registry, blobs, queues),
+        webhooks=WebhooksService(WebhooksStore(table), HttpDelivery(settings.webhook_timeout_seconds,
+                                                                    settings.webhook_allow_loopback),
+                                 queues, cursors, _delivery_policy(settings)),
     )
+
+
+def _delivery_policy(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(timeout_seconds=settings.webhook_timeout_seconds,
+                          max_attempts=settings.webhook_max_attempts, retry_delays=settings.webhook_retry_delays,
+                          allow_loopback=settings.webhook_allow_loopback,
+                          history_days=settings.webhook_history_days, max_per_org=settings.webhook_max_per_org)
 
 
 def reset() -> None:

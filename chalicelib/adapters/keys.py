@@ -75,3 +75,25 @@ def dependents_partition(org_id: str, module: str) -> str:
 def dependent_key(org_id: str, dependency: str, dependent: str, dependent_sort_key: str) -> Key:
     """One item per (dependency module, dependent version): who depends on a module is one Query."""
     return {"PK": dependents_partition(org_id, dependency), "SK": f"DEP#{dependent}#{dependent_sort_key}"}
+
+
+def webhook_key(org_id: str, webhook_id: str) -> Key:
+    """Webhooks live in their organization's partition: the fan-out's Query reads them all."""
+    return {"PK": f"ORG#{org_id}", "SK": f"WEBHOOK#{webhook_id}"}
+
+
+def webhooks_prefix() -> str:
+    return "WEBHOOK#"
+
+
+def deliveries_partition(org_id: str, webhook_id: str) -> str:
+    return f"ORG#{org_id}#WEBHOOK#{webhook_id}"
+
+
+def delivery_key(org_id: str, webhook_id: str, delivery_id: str) -> Key:
+    """Delivery ids sort by time: a descending Query is the history, most recent first (items carry a TTL)."""
+    return {"PK": deliveries_partition(org_id, webhook_id), "SK": f"DELIVERY#{delivery_id}"}
+
+
+def deliveries_prefix() -> str:
+    return "DELIVERY#"

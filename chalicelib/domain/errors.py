@@ -171,3 +171,28 @@ class CompilationFailed(BusinessRuleViolated):
 
 class UnknownLanguage(BadRequest):
     code = "UNKNOWN_LANGUAGE"
+
+
+# Webhooks
+class InvalidWebhookUrl(BadRequest):
+    code = "INVALID_WEBHOOK_URL"
+
+
+class UnknownEvent(BadRequest):
+    code = "UNKNOWN_EVENT"
+
+
+class WebhookNotFound(NotFound):
+    code = "WEBHOOK_NOT_FOUND"
+
+
+class DeliveryNotFound(NotFound):
+    code = "DELIVERY_NOT_FOUND"
+
+
+class WebhookInactive(Conflict):
+    code = "WEBHOOK_INACTIVE"
+
+
+class WebhookLimitReached(BusinessRuleViolated):
+    code = "WEBHOOK_LIMIT_REACHED"

@@ -24,3 +24,12 @@ def test_functions_that_run_protoc_get_the_layer_and_batch_failures() -> None:
         assert resources[function]["Properties"]["Layers"] == [{"Ref": "ProtocLayer"}]
     compile_source = resources["CompileVersions"]["Properties"]["Events"]["CompileVersionsSqsEventSource"]
     assert compile_source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_events_queue_outlasts_the_delivery_function_and_reports_partial_failures() -> None:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    resources = load_template()["Resources"]
+    assert resources["EventsQueue"]["Properties"]["VisibilityTimeout"] >= 6 * config["lambda_functions"][
+        "deliver_events"]["lambda_timeout"]
+    source = resources["DeliverEvents"]["Properties"]["Events"]["DeliverEventsSqsEventSource"]
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -1,0 +1,171 @@
+"""A real webhook receiver on 127.0.0.1 for the webhook tests, and the README's signature check.
+
+`verify` is the receiver-side check the README shows; the tests below run the README's snippet on
+what Spoke signs, so the documentation and the sender cannot drift apart.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import http.client
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import pytest
+
+from chalicelib.domain.webhooks import delivery_headers
+
+
+def verify(secret: str, headers: Mapping[str, str], body: bytes, tolerance_seconds: int = 300) -> bool:
+    """The README's receiver check: HMAC-SHA256 of "<timestamp>.<raw body>", and a fresh timestamp."""
+    timestamp = headers["X-Spoke-Timestamp"]
+    expected = "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    fresh = abs(time.time() - int(timestamp)) <= tolerance_seconds
+    return fresh and hmac.compare_digest(expected, headers["X-Spoke-Signature"])
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    path: str
+    at: float  # time.monotonic() on arrival
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+    @property
+    def event(self) -> str:
+        return self.headers["X-Spoke-Event"]
+
+    @property
+    def delivery(self) -> str:
+        return self.headers["X-Spoke-Delivery"]
+
+
+@dataclass
+class Receiver:
+    """Answers `statuses` in order, then `default`; sleeps `delay` seconds before every answer."""
+
+    statuses: list[int] = field(default_factory=list)
+    default: int = 200
+    delay: float = 0.0
+    location: str | None = None
+    received: list[Received] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/spoke?source=test"
+
+    def start(self) -> "Receiver":
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver._lock:
+                    receiver.received.append(Received(dict(self.headers.items()), body, self.path, time.monotonic()))
+                    status = receiver.statuses.pop(0) if receiver.statuses else receiver.default
+                time.sleep(receiver.delay)
+                try:
+                    self.send_response(status)
+                    if receiver.location:
+                        self.send_header("Location", receiver.location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender gave up on us: that is the point of a slow receiver
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.block_on_close = False
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._server = server
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def wait_for(self, count: int, seconds: float = 10.0) -> list[Received]:
+        deadline = time.monotonic() + seconds
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.received) >= count, f"received {len(self.received)} of {count} requests"
+        return list(self.received)
+
+
+@contextlib.contextmanager
+def running_receiver(**options: Any) -> Iterator[Receiver]:
+    """`with running_receiver(statuses=[500]) as flaky:` - a started receiver, stopped afterwards."""
+    receiver = Receiver(**options).start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as started:
+        yield started
+
+
+SECRET = "a-receiver-secret-of-32-chars!!!"
+
+
+def test_the_readme_check_accepts_what_spoke_signs() -> None:
+    # Given headers exactly as a delivery carries them
+    body = b'{"id":"evt-1","event":"webhook.ping","created_at":"2025-01-01T00:00:00Z","organization":"o","data":{}}'
+    headers = delivery_headers("webhook.ping", "dlv-1", SECRET, int(time.time()), body)
+    # Then the documented check accepts them, and refuses another secret, a changed body or a stale timestamp
+    assert verify(SECRET, headers, body)
+    assert not verify("another-secret-of-sixteen", headers, body)
+    assert not verify(SECRET, headers, body.replace(b"ping", b"pong"))
+    stale = delivery_headers("webhook.ping", "dlv-1", SECRET, int(time.time()) - 3600, body)
+    assert not verify(SECRET, stale, body)
+
+
+def test_the_readme_shows_this_check() -> None:
+    # Given the README's Python receiver snippet
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [snippet] = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "def verify" in block]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)  # noqa: S102 - our own README
+    # Then it accepts a real delivery's headers and refuses a tampered body
+    body = b'{"id":"evt-2"}'
+    headers = delivery_headers("module.created", "dlv-2", SECRET, int(time.time()), body)
+    assert namespace["verify"](SECRET, headers, body) and not namespace["verify"](SECRET, headers, body + b" ")
+
+
+def test_the_receiver_records_and_answers_in_order(receiver: Receiver) -> None:
+    # Given a receiver told to fail once
+    receiver.statuses = [500]
+    codes = []
+    # When it is posted to twice
+    for _ in range(2):
+        connection = http.client.HTTPConnection("127.0.0.1", receiver.port, timeout=5)
+        connection.request("POST", "/hooks", body=b"{}")
+        codes.append(connection.getresponse().status)
+        connection.close()
+    # Then it answered 500, then 200, and recorded both
+    assert codes == [500, 200] and len(receiver.received) == 2
