@@ -1,0 +1,310 @@
+"""Runs protoc (and plugins) for every requested output; see the package docstring for how."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from google.protobuf import descriptor_pb2
+
+from chalicelib.adapters.protoc import find_protoc
+from chalicelib.adapters.codegen.languages import (DESCRIPTOR_SET_NAME, GRPC_TOOLS, LANGUAGES, MANIFEST_NAME,
+                                                   TIMEOUT_SECONDS, GenerationResult, LanguageOutput)
+from chalicelib.adapters.codegen.packaging import (build_manifest, check_proto_paths, deterministic_zip, go_import_plan,
+                                                   go_m_flags, go_module_root, manifest_bytes, render_go_mod,
+                                                   runtime_requirements, trim_error)
+
+
+# --- the generator ---------------------------------------------------------------------------------
+
+@dataclass
+class _Plan:
+    """What a language needs in the protoc run, or why it cannot run."""
+    flags: list[str] = field(default_factory=list)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    plugins: dict[str, str] = field(default_factory=dict)     # name → version, for the manifest
+    python_grpc: bool = False
+
+
+class CodeGenerator:
+    def __init__(self, protoc_path: str | None = None, bin_dir: str | None = None,
+                 timeout: float = TIMEOUT_SECONDS) -> None:
+        self._protoc = protoc_path
+        self._bin_dir = os.path.abspath(bin_dir) if bin_dir else None
+        self._timeout = timeout
+        self._versions: dict[str, str] | None = None
+
+    # discovery
+
+    @property
+    def protoc(self) -> str:
+        """SPOKE_PROTOC_PATH, the layer's /opt/bin/protoc, PATH, beside this Python (or bin_dir/protoc)."""
+        if self._protoc is None:
+            candidate = os.path.join(self._bin_dir, "protoc") if self._bin_dir else None
+            self._protoc = candidate if candidate and os.access(candidate, os.X_OK) else find_protoc()
+        return os.path.abspath(self._protoc)  # runs happen in another working directory
+
+    def plugin_path(self, name: str) -> str | None:
+        """A plugin in bin_dir, beside protoc, on PATH, or beside this Python."""
+        directories = [self._bin_dir, os.path.dirname(os.path.abspath(self.protoc))]
+        for directory in directories:
+            if directory:
+                candidate = os.path.join(directory, name)
+                if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                    return candidate
+        found = shutil.which(name)
+        if found:
+            return found
+        beside = os.path.join(os.path.dirname(sys.executable), name)
+        return beside if os.path.isfile(beside) and os.access(beside, os.X_OK) else None
+
+    def include_dir(self) -> str | None:
+        """The well-known types' include root that protoc itself uses (../include or include)."""
+        base = os.path.dirname(os.path.realpath(self.protoc))
+        for candidate in (os.path.join(base, os.pardir, "include"), os.path.join(base, "include")):
+            if os.path.isfile(os.path.join(candidate, "google", "protobuf", "descriptor.proto")):
+                return os.path.normpath(candidate)
+        return None
+
+    @staticmethod
+    def grpc_tools_version() -> str | None:
+        """grpcio-tools' version when it is importable, else None (python gRPC stubs are then skipped)."""
+        try:
+            if importlib.util.find_spec("grpc_tools") is None:
+                return None
+            from importlib import metadata
+            try:
+                return metadata.version(GRPC_TOOLS)
+            except metadata.PackageNotFoundError:
+                from grpc_tools import grpc_version  # type: ignore[import-not-found]
+                return str(grpc_version.VERSION)
+        except Exception:  # noqa: BLE001 - a broken install counts as absent
+            return None
+
+    def _env(self) -> dict[str, str]:
+        path = os.environ.get("PATH", "")
+        directories = [d for d in (self._bin_dir, os.path.dirname(os.path.abspath(self.protoc))) if d]
+        return {"PATH": os.pathsep.join([*directories, path] if path else directories)}
+
+    def versions(self) -> dict[str, str]:
+        """{"protoc": "36.2", "protoc-gen-go": "1.28.1", "protoc-gen-go-grpc": "1.0", "grpcio-tools": ...}
+        for what is available."""
+        if self._versions is None:
+            found = {"protoc": self._tool_version(self.protoc) or ""}
+            for name in ("protoc-gen-go", "protoc-gen-go-grpc"):
+                path = self.plugin_path(name)
+                version = self._tool_version(path) if path else None
+                if version:
+                    found[name] = version
+            grpc_tools = self.grpc_tools_version()
+            if grpc_tools:
+                found[GRPC_TOOLS] = grpc_tools
+            self._versions = found
+        return dict(self._versions)
+
+    def _tool_version(self, path: str) -> str | None:
+        try:
+            result = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
+                                    env=self._env())
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        words = (result.stdout or result.stderr).split()
+        return words[-1].lstrip("v") if result.returncode == 0 and words else None
+
+    # generation
+
+    def generate(self, files: dict[str, bytes], dependency_files: dict[str, bytes], languages: list[str],
+                 go_package_prefix: str | None = None, module: str = "", version: str = "") -> GenerationResult:
+        requested = list(dict.fromkeys(languages))
+        unknown = [name for name in requested if name not in LANGUAGES]
+        if unknown:
+            raise ValueError(f"unknown languages {unknown}; known: {sorted(LANGUAGES)}")
+        check_proto_paths(files)
+        check_proto_paths(dependency_files)
+        versions = self.versions()
+        if not requested:
+            return GenerationResult({}, versions)
+        with tempfile.TemporaryDirectory(prefix="spoke-codegen-") as work:
+            return _Generation(self, work, files, dependency_files, requested, go_package_prefix,
+                               module, version, versions).run()
+
+    def _run(self, command: list[str], cwd: str, env: dict[str, str] | None = None) -> tuple[bool, str]:
+        try:
+            result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=self._timeout,
+                                    env=env or self._env())
+        except subprocess.TimeoutExpired:
+            return False, f"timed out after {self._timeout:g} s"
+        except OSError as error:
+            return False, f"could not run {command[0]}: {error}"
+        return result.returncode == 0, result.stderr
+
+
+class _Generation:
+    """One generate() call, in its private directory."""
+
+    def __init__(self, generator: CodeGenerator, work: str, files: dict[str, bytes],
+                 dependency_files: dict[str, bytes], requested: list[str], prefix: str | None,
+                 module: str, version: str, versions: dict[str, str]) -> None:
+        self.g, self.work, self.files, self.requested = generator, work, files, requested
+        self.prefix, self.module, self.version, self.versions = prefix, module, version, versions
+        self.src, self.deps = os.path.join(work, "src"), os.path.join(work, "deps")
+        for root, tree in ((self.src, files), (self.deps, dependency_files)):
+            os.makedirs(root, exist_ok=True)
+            for path, content in tree.items():
+                target = os.path.join(root, *path.split("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as handle:
+                    handle.write(content)
+        self.inputs = sorted(files)
+        self.include = [f"-I{self.src}", f"-I{self.deps}"]
+        self.go: dict[str, object] | None = None
+        self.with_services: list[str] = []                  # own files with services
+        self.go_packages: dict[str, str | None] = {}        # every file → its go_package option
+
+    def out_dir(self, language: str, fresh: bool = False) -> str:
+        path = os.path.join(self.work, "out", language)
+        if fresh and os.path.isdir(path):
+            shutil.rmtree(path)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def error(self, text: str) -> str:
+        return trim_error(text, [self.src, self.deps, self.work])
+
+    def run(self) -> GenerationResult:
+        descriptor_dir = self.out_dir("descriptor_set")
+        descriptor_flags = [flag.format(out=descriptor_dir) for flag in LANGUAGES["descriptor_set"].protoc_flags]
+        ok, stderr = self.g._run([self.g.protoc, *self.include, *descriptor_flags, *self.inputs], cwd=self.src)
+        if not ok:
+            message = self.error(stderr)
+            return GenerationResult({name: LanguageOutput(name, error=message) for name in self.requested},
+                                    self.versions)
+        fds = descriptor_pb2.FileDescriptorSet.FromString(
+            Path(descriptor_dir, DESCRIPTOR_SET_NAME).read_bytes())
+        self.with_services = sorted(f.name for f in fds.file if f.name in self.files and f.service)
+        self.go_packages = {f.name: (f.options.go_package if f.options.HasField("go_package") else None)
+                            for f in fds.file}
+
+        plans = {name: self.plan(name) for name in self.requested if name != "descriptor_set"}
+        runnable = [name for name, plan in plans.items() if plan.error is None]
+        failures: dict[str, str] = {}
+        if runnable:
+            ok, stderr = self.protoc_run(runnable, plans)
+            if not ok:
+                for name in runnable:       # find out which languages fail, and keep the others
+                    alone_ok, alone_err = self.protoc_run([name], plans, fresh=True)
+                    if not alone_ok:
+                        failures[name] = self.error(alone_err or stderr)
+        for name in runnable:
+            if name not in failures and plans[name].python_grpc:
+                grpc_ok, grpc_err = self.python_grpc_run()
+                if not grpc_ok:
+                    failures[name] = self.error("grpc_tools.protoc: " + grpc_err)
+
+        outputs: dict[str, LanguageOutput] = {}
+        for name in self.requested:
+            plan = plans.get(name) or _Plan()
+            if plan.error or name in failures:
+                outputs[name] = LanguageOutput(name, error=plan.error or failures[name], notes=tuple(plan.notes))
+            else:
+                outputs[name] = self.package(name, plan)
+        return GenerationResult(outputs, self.versions)
+
+    def plan(self, name: str) -> _Plan:
+        language, plan = LANGUAGES[name], _Plan()
+        plan.flags = list(language.protoc_flags)
+        if name == "go":
+            gen_go = self.g.plugin_path("protoc-gen-go")
+            if gen_go is None:
+                return _Plan(error="protoc-gen-go not found (beside protoc, in bin_dir or on PATH)")
+            plan.plugins["protoc-gen-go"] = self.versions.get("protoc-gen-go", "")
+            go_plan = go_import_plan(self.go_packages, self.prefix)
+            if go_plan.missing:
+                return _Plan(error="no Go import path for " + ", ".join(go_plan.missing)
+                             + ": the files have no go_package option and no go_package_prefix was given")
+            plan.flags += [f"--plugin=protoc-gen-go={gen_go}", *go_m_flags(go_plan.mappings, "go_opt")]
+            if self.with_services:
+                gen_grpc = self.g.plugin_path("protoc-gen-go-grpc")
+                if gen_grpc is None:
+                    plan.notes.append("gRPC stubs not generated: protoc-gen-go-grpc not found")
+                else:
+                    plan.plugins["protoc-gen-go-grpc"] = self.versions.get("protoc-gen-go-grpc", "")
+                    plan.flags += [*language.grpc_flags, f"--plugin=protoc-gen-go-grpc={gen_grpc}",
+                                   *go_m_flags(go_plan.mappings, "go-grpc_opt")]
+            own = {name_: go_plan.import_paths[name_] for name_ in self.inputs}
+            root = go_module_root(self.inputs, own)
+            external = sorted({path for file_name, path in go_plan.import_paths.items()
+                               if file_name not in own and not path.startswith("google.golang.org/protobuf/")
+                               and not (root and (path == root or path.startswith(root + "/")))})
+            self.go = {"import_paths": own, "module_path": root, "paths": "source_relative",
+                       "external_imports": external}
+            if root is None:
+                plan.notes.append("no go.mod: the files' Go import paths do not match their source-relative "
+                                  "layout; place each file under its import path (go.import_paths)")
+        elif name == "python" and self.with_services:
+            if self.versions.get(GRPC_TOOLS):
+                plan.python_grpc = True
+                plan.plugins[GRPC_TOOLS] = self.versions[GRPC_TOOLS]
+            else:
+                plan.notes.append("gRPC stubs (*_pb2_grpc.py) not generated: grpcio-tools is not installed")
+        return plan
+
+    def protoc_run(self, names: list[str], plans: dict[str, _Plan], fresh: bool = False) -> tuple[bool, str]:
+        flags: list[str] = []
+        for name in names:
+            out = self.out_dir(name, fresh)
+            flags += [flag.replace("{out}", out) for flag in plans[name].flags]
+        return self.g._run([self.g.protoc, *self.include, *flags, *self.inputs], cwd=self.src)
+
+    def python_grpc_run(self) -> tuple[bool, str]:
+        include = list(self.include)
+        wkt = self.g.include_dir()
+        if wkt:
+            include.append(f"-I{wkt}")
+        env = self.g._env()
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+        command = [sys.executable, "-m", "grpc_tools.protoc", *include,
+                   f"--grpc_python_out={self.out_dir('python')}", *self.with_services]
+        return self.g._run(command, cwd=self.src, env=env)
+
+    def collect(self, name: str) -> dict[str, bytes]:
+        root = self.out_dir(name)
+        found = {}
+        for directory, _, names in os.walk(root):
+            for file_name in names:
+                full = os.path.join(directory, file_name)
+                found[os.path.relpath(full, root).replace(os.sep, "/")] = Path(full).read_bytes()
+        return found
+
+    def package(self, name: str, plan: _Plan) -> LanguageOutput:
+        generated = self.collect(name)
+        protoc_version = self.versions.get("protoc", "")
+        runtime = runtime_requirements(name, generated, protoc_version, plan.plugins)
+        extras: dict[str, bytes] = {}
+        notes = list(plan.notes)
+        if name == "python":
+            extras["requirements.txt"] = "".join(f"{item['requirement']}\n" for item in runtime).encode()
+        if name == "go" and self.go and self.go.get("module_path"):
+            by_package = {item["package"]: item["version"] for item in runtime}
+            extras["go.mod"] = render_go_mod(str(self.go["module_path"]), by_package["google.golang.org/protobuf"],
+                                             by_package.get("google.golang.org/grpc") or None).encode()
+            notes.append("go.mod has no go.sum: run `go mod tidy` after unpacking")
+        if name == "descriptor_set":
+            notes.append("includes the imported files and source info")
+        clash = set(extras) & set(generated)
+        if clash:
+            notes.append(f"generated files named like extras kept, extras dropped: {sorted(clash)}")
+            extras = {path: content for path, content in extras.items() if path not in clash}
+        manifest = build_manifest(module=self.module, version=self.version, language=name,
+                                  protoc_version=protoc_version, plugins=plan.plugins, generated=generated,
+                                  sources=self.files, runtime=runtime, extras=extras, notes=notes,
+                                  go=self.go if name == "go" else None)
+        entries = {**generated, **extras, MANIFEST_NAME: manifest_bytes(manifest)}
+        return LanguageOutput(name, zip_bytes=deterministic_zip(entries), files=tuple(sorted(generated)),
+                              notes=tuple(notes))
