@@ -9,7 +9,7 @@ from typing import Any
 from google.protobuf.descriptor_pb2 import FileDescriptorSet
 
 from chalicelib.domain import breaking
-from chalicelib.domain.errors import BreakingChange, ValidationFailed, VersionNotFound
+from chalicelib.domain.errors import BreakingChange, ValidationFailed
 from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.policy import CompatibilityMode, CompatibilityPolicy
 from chalicelib.domain.roles import Action
@@ -57,12 +57,7 @@ class CompatibilityService:
         if not isinstance(text, str):
             raise ValidationFailed(f"{field} is required", validation_errors=[
                 {"field": field, "code": "REQUIRED", "message": "a version of this module, e.g. v1.0.0"}])
-        version = parse_version(text)
-        item = self._registry.get_version(ctx.org.id, module.name, version.sort_key)
-        if item is None:
-            raise VersionNotFound(f"Version '{version.name}' of module '{module.name}' not found",
-                                  details={"module": module.name, "version": version.name})
-        return item
+        return self._modules.find_version(ctx, module, text)
 
     def check(self, ctx: RequestContext, module_name: str, body: dict[str, Any]) -> dict[str, Any]:
         """Is version2 compatible with version1 (the older), under the module's rules or the request's?"""

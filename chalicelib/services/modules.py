@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from chalicelib.domain.errors import InvalidCursor, ModuleNotFound, ValidationFailed
+from chalicelib.domain.errors import InvalidCursor, ModuleNotFound, ValidationFailed, VersionNotFound
 from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.names import validate_module_name
+from chalicelib.domain.versions import parse_version
 from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
 from chalicelib.domain.roles import Action
 from chalicelib.services.events import EventPublisher
@@ -69,6 +70,15 @@ class ModulesService:
         if module is None:
             raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
         return module
+
+    def find_version(self, ctx: RequestContext, module: Module, version_text: Any) -> dict[str, Any]:
+        """The stored item of one version of a module (either spelling of the version)."""
+        version = parse_version(version_text)
+        item = self._registry.get_version(ctx.org.id, module.name, version.sort_key)
+        if item is None:
+            raise VersionNotFound(f"Version '{version.name}' of module '{module.name}' not found",
+                                  details={"module": module.name, "version": version.name})
+        return item
 
     def update(self, ctx: RequestContext, name: str, changes: dict[str, Any]) -> tuple[Module, list[str]]:
         require(ctx, Action.PUBLISH)

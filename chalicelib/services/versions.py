@@ -5,8 +5,7 @@ import uuid
 from typing import Any
 
 from chalicelib.domain.dependencies import parse_dependencies
-from chalicelib.domain.errors import (FileNotFound, InvalidCursor, InvalidProto, UnresolvedImport, VersionExists,
-                                      VersionNotFound)
+from chalicelib.domain.errors import FileNotFound, InvalidCursor, InvalidProto, UnresolvedImport, VersionExists
 from chalicelib.domain.models import FileEntry, ModuleVersion, RequestContext, VersionSummary
 from chalicelib.domain.roles import Action
 from chalicelib.domain.uploads import validate_upload
@@ -127,13 +126,7 @@ class VersionsService:
 
     def _version_item(self, ctx: RequestContext, module_name: str, version_text: str) -> dict[str, Any]:
         require(ctx, Action.READ)
-        module = self._modules.find(ctx, module_name)
-        version = parse_version(version_text)
-        item = self._registry.get_version(ctx.org.id, module.name, version.sort_key)
-        if item is None:
-            raise VersionNotFound(f"Version '{version.name}' of module '{module.name}' not found",
-                                  details={"module": module.name, "version": version.name})
-        return item
+        return self._modules.find_version(ctx, self._modules.find(ctx, module_name), version_text)
 
     def request_compilation(self, ctx: RequestContext, module_name: str, version_text: str, languages: Any
                             ) -> dict[str, Any]:
