@@ -23,7 +23,8 @@ ERROR_LIMIT = 4000
 class GeneratorPort(Protocol):
     def versions(self) -> dict[str, str]: ...
     def generate(self, files: dict[str, bytes], dependency_files: dict[str, bytes], languages: list[str],
-                 go_package_prefix: str | None = None, module: str = "", version: str = "") -> Any: ...
+                 go_package_prefix: str | None = None, module: str = "", version: str = "",
+                 descriptor_set: bytes | None = None) -> Any: ...
 
 
 class CompilationService:
@@ -110,7 +111,9 @@ class CompilationService:
             self._registry.set_compilation(org_id, module, sort_key, {
                 lang: {"status": "running", "job": job, "updated_at": utc_now()} for lang in todo})
             result = self._generator.generate(*self._sources(item), todo, module=module, version=item["version"],
-                                              go_package_prefix=item.get("go_package_prefix"))
+                                              go_package_prefix=item.get("go_package_prefix"),
+                                              descriptor_set=self._blobs.get_descriptor_set(
+                                                  item["descriptor_set_sha256"]))
         except Exception as error:
             if final_attempt:
                 self._registry.set_compilation(org_id, module, sort_key, {lang: {

@@ -118,8 +118,9 @@ def test_a_plugin_failure_shows_failed_and_download_says_so(api_url: str, token:
         "version": "v1.0.0", "files": {"plain.proto": 'syntax = "proto3";\nmessage Plain { int32 x = 1; }\n'}})
     assert reply.status_code == 201, reply.text
     statuses = _wait_compiled(api_url, module, "v1.0.0", headers)
-    # Then go failed with protoc's message while the others succeeded
-    assert statuses["go"]["status"] == "failed" and "go" in statuses["go"]["error"].lower()
+    # Then go failed with protoc-gen-go's own message while the others succeeded
+    assert statuses["go"]["status"] == "failed"
+    assert "unable to determine Go import path" in statuses["go"]["error"]
     assert statuses["python"]["status"] == "succeeded"
     download = requests.get(f"{api_url}/modules/{module}/versions/v1.0.0/download/go", timeout=10)
     assert download.status_code == 422 and download.json()["error"]["code"] == "COMPILATION_FAILED"

@@ -312,3 +312,27 @@ def test_without_grpcio_tools_python_skips_the_stubs_and_says_so(layer: Path,
     with zipfile.ZipFile(io.BytesIO(output.zip_bytes)) as archive:
         assert "grpcio" not in archive.read("requirements.txt").decode()
         assert json.loads(archive.read(MANIFEST_NAME))["notes"] == list(output.notes)
+
+
+def test_with_the_stored_descriptor_set_protoc_runs_once_for_every_output(layer: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the version's descriptor set as the registry stores it at publish
+    own, deps = _sources()
+    generator = CodeGenerator(protoc_path=str(layer / "bin" / "protoc"))
+    stored = generator.generate(own, deps, ["descriptor_set"]).outputs["descriptor_set"]
+    descriptor_set = zipfile.ZipFile(io.BytesIO(stored.zip_bytes)).read("descriptor_set.binpb")
+    runs: list[list[str]] = []
+    real_run = CodeGenerator._run
+
+    def counting(self: CodeGenerator, command: list[str], *args: object, **kwargs: object) -> tuple[bool, str]:
+        if command[0] == self.protoc:
+            runs.append(command)
+        return real_run(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(CodeGenerator, "_run", counting)
+    # When every language is generated
+    result = generator.generate(own, deps, sorted(LANGUAGES), go_package_prefix="example.com/protos",
+                                descriptor_set=descriptor_set)
+    # Then one protoc run produced them all
+    assert sorted(result.succeeded) == sorted(LANGUAGES)
+    assert len(runs) == 1

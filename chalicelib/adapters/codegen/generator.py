@@ -120,7 +120,10 @@ class CodeGenerator:
     # generation
 
     def generate(self, files: dict[str, bytes], dependency_files: dict[str, bytes], languages: list[str],
-                 go_package_prefix: str | None = None, module: str = "", version: str = "") -> GenerationResult:
+                 go_package_prefix: str | None = None, module: str = "", version: str = "",
+                 descriptor_set: bytes | None = None) -> GenerationResult:
+        """`descriptor_set`: the version's FileDescriptorSet if already built (the registry stores one at
+        publish), so that protoc runs once, with every output; without it a first pass builds it."""
         requested = list(dict.fromkeys(languages))
         unknown = [name for name in requested if name not in LANGUAGES]
         if unknown:
@@ -132,7 +135,7 @@ class CodeGenerator:
             return GenerationResult({}, versions)
         with tempfile.TemporaryDirectory(prefix="spoke-codegen-") as work:
             return _Generation(self, work, files, dependency_files, requested, go_package_prefix,
-                               module, version, versions).run()
+                               module, version, versions).run(descriptor_set)
 
     def _run(self, command: list[str], cwd: str, env: dict[str, str] | None = None) -> tuple[bool, str]:
         try:
@@ -177,14 +180,17 @@ class _Generation:
     def error(self, text: str) -> str:
         return trim_error(text, [self.src, self.deps, self.work])
 
-    def run(self) -> GenerationResult:
+    def run(self, descriptor_set: bytes | None = None) -> GenerationResult:
         descriptor_dir = self.out_dir("descriptor_set")
-        descriptor_flags = [flag.format(out=descriptor_dir) for flag in LANGUAGES["descriptor_set"].protoc_flags]
-        ok, stderr = self.g._run([self.g.protoc, *self.include, *descriptor_flags, *self.inputs], cwd=self.src)
-        if not ok:
-            message = self.error(stderr)
-            return GenerationResult({name: LanguageOutput(name, error=message) for name in self.requested},
-                                    self.versions)
+        if descriptor_set is not None:
+            Path(descriptor_dir, DESCRIPTOR_SET_NAME).write_bytes(descriptor_set)
+        else:
+            descriptor_flags = [flag.format(out=descriptor_dir) for flag in LANGUAGES["descriptor_set"].protoc_flags]
+            ok, stderr = self.g._run([self.g.protoc, *self.include, *descriptor_flags, *self.inputs], cwd=self.src)
+            if not ok:
+                message = self.error(stderr)
+                return GenerationResult({name: LanguageOutput(name, error=message) for name in self.requested},
+                                        self.versions)
         fds = descriptor_pb2.FileDescriptorSet.FromString(
             Path(descriptor_dir, DESCRIPTOR_SET_NAME).read_bytes())
         self.with_services = sorted(f.name for f in fds.file if f.name in self.files and f.service)
@@ -211,7 +217,9 @@ class _Generation:
         for name in self.requested:
             plan = plans.get(name) or _Plan()
             if plan.error or name in failures:
-                outputs[name] = LanguageOutput(name, error=plan.error or failures[name], notes=tuple(plan.notes))
+                # protoc's own message first, then what Spoke knows about the cause (e.g. no go_package_prefix)
+                error = plan.error or "\n".join([failures[name], *plan.notes])
+                outputs[name] = LanguageOutput(name, error=error, notes=tuple(plan.notes))
             else:
                 outputs[name] = self.package(name, plan)
         return GenerationResult(outputs, self.versions)
@@ -226,8 +234,9 @@ class _Generation:
             plan.plugins["protoc-gen-go"] = self.versions.get("protoc-gen-go", "")
             go_plan = go_import_plan(self.go_packages, self.prefix)
             if go_plan.missing:
-                return _Plan(error="no Go import path for " + ", ".join(go_plan.missing)
-                             + ": the files have no go_package option and no go_package_prefix was given")
+                # protoc-gen-go itself refuses files without an import path; its message is the one users see.
+                plan.notes.append("no Go import path for " + ", ".join(go_plan.missing)
+                                  + ": no go_package option and no go_package_prefix")
             plan.flags += [f"--plugin=protoc-gen-go={gen_go}", *go_m_flags(go_plan.mappings, "go_opt")]
             if self.with_services:
                 gen_grpc = self.g.plugin_path("protoc-gen-go-grpc")
@@ -237,8 +246,8 @@ class _Generation:
                     plan.plugins["protoc-gen-go-grpc"] = self.versions.get("protoc-gen-go-grpc", "")
                     plan.flags += [*language.grpc_flags, f"--plugin=protoc-gen-go-grpc={gen_grpc}",
                                    *go_m_flags(go_plan.mappings, "go-grpc_opt")]
-            own = {name_: go_plan.import_paths[name_] for name_ in self.inputs}
-            root = go_module_root(self.inputs, own)
+            own = {name_: go_plan.import_paths[name_] for name_ in self.inputs if name_ in go_plan.import_paths}
+            root = go_module_root(self.inputs, own) if len(own) == len(self.inputs) else None
             external = sorted({path for file_name, path in go_plan.import_paths.items()
                                if file_name not in own and not path.startswith("google.golang.org/protobuf/")
                                and not (root and (path == root or path.startswith(root + "/")))})
