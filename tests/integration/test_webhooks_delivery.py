@@ -198,10 +198,9 @@ def test_a_dead_receiver_is_given_up_on_without_delaying_a_healthy_one(
         events.run(events.receive())
         batch = events.receive()
         assert sorted(json.loads(m["Body"])["webhook"] for m in batch) == sorted([dead_hook["id"], healthy_hook["id"]])
-        started = time.monotonic()
         events.run(batch)
-        # Then the healthy receiver was served at once, not after the dead one's timeout
-        assert healthy.received[0].at - started < TIMEOUT_SECONDS * 0.8
+        # Then the healthy receiver was served before the dead attempt had even reached its deadline
+        assert healthy.received[0].at < dead.received[0].at + TIMEOUT_SECONDS
         # And when the retries have run, the dead receiver was tried the configured number of times, then given up on
         events.drain()
         assert len(dead.received) == MAX_ATTEMPTS and len({r.delivery for r in dead.received}) == 1
