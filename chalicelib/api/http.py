@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from contextvars import ContextVar
-from datetime import datetime, timezone
+
 from typing import Any, Callable
 
 from chalice import Response
@@ -20,6 +20,7 @@ from chalicelib.api.errors import status_for
 from chalicelib.domain.errors import DomainError, InvalidJson, PayloadTooLarge, Unauthorized, ValidationFailed
 from chalicelib.domain.models import Principal, RequestContext
 from chalicelib.services import audit
+from chalicelib.services.common import utc_now
 from chalicelib.wiring import services
 
 logger = logging.getLogger("spoke.api")
@@ -38,7 +39,7 @@ def new_request_id(incoming: str | None) -> str:
 
 def meta() -> dict[str, str]:
     return {"request_id": request_id_var.get(),
-            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            "timestamp": utc_now()}
 
 
 def envelope(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,23 +15,19 @@ from typing import Sequence
 
 from google.protobuf import descriptor_pb2
 
+from chalicelib.adapters.protoc import find_protoc
+
 
 class CompileError(Exception):
     """protoc is missing or rejected the sources; the message carries protoc's own diagnostics."""
 
 
-def find_protoc() -> str:
-    """protoc from $SPOKE_PROTOC, else PATH, else next to the running Python (a virtualenv's bin/)."""
-    configured = os.environ.get("SPOKE_PROTOC")
-    if configured:
-        return configured
-    found = shutil.which("protoc")
-    if found:
-        return found
-    beside = Path(sys.executable).parent / "protoc"
-    if beside.exists():
-        return str(beside)
-    raise CompileError("protoc not found: set SPOKE_PROTOC or put protoc on PATH")
+def _protoc() -> str:
+    """The same protoc the registry uses (SPOKE_PROTOC_PATH, the layer, PATH, beside this Python)."""
+    try:
+        return find_protoc()
+    except RuntimeError as error:
+        raise CompileError(str(error)) from None
 
 
 def _well_known_include(protoc: str) -> list[str]:
@@ -68,7 +63,7 @@ def compile_directory(
         files += [str(root_path / relative) for relative in proto_files(root_path)]
     if not files:
         raise CompileError(f"{directory}: no .proto files found")
-    protoc = find_protoc()
+    protoc = _protoc()
     with tempfile.TemporaryDirectory(prefix="spoke-protoc-") as tmp:
         out = Path(tmp) / "image.binpb"
         arguments = Path(tmp) / "arguments.txt"  # an @file keeps thousands of paths off the command line

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.domain.errors import InvalidCredentials, Unauthorized, ValidationFailed
 from chalicelib.domain.models import Principal, User
-from chalicelib.services.common import utc_now
+from chalicelib.services.common import iso_utc, utc_now
 from chalicelib.services.ports import AccountsPort, PasswordsPort, TokensPort
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -66,7 +66,7 @@ class AccountsService:
         if user is None:
             raise InvalidCredentials("Email or password is incorrect")
         token, expires_at = self._tokens.issue(user.id, user.email)
-        return token, datetime.fromtimestamp(expires_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), user
+        return token, iso_utc(datetime.fromtimestamp(expires_at, timezone.utc)), user
 
     def authenticate(self, token: str) -> Principal:
         claims = self._tokens.decode(token)

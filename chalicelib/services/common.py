@@ -6,16 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from chalicelib.domain.errors import Forbidden, Unauthorized, ValidationFailed
+from chalicelib.domain.errors import Forbidden, InvalidCursor, Unauthorized, ValidationFailed
 from chalicelib.domain.models import Principal, RequestContext
 from chalicelib.domain.roles import Action, can
+from chalicelib.services.ports import CursorsPort
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE_OFFSET = 10_000  # page numbers reach this far; cursors go anywhere
 
 
+def iso_utc(moment: datetime) -> str:
+    """The one timestamp format of the API: `2025-01-24T10:00:00Z`."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(datetime.now(timezone.utc))
 
 
 def require_principal(principal: Principal | None) -> Principal:
@@ -75,3 +81,18 @@ def pagination(page: PageRequest, total_items: int, next_cursor: str | None) -> 
         "has_more": next_cursor is not None,
         "next_cursor": next_cursor,
     }
+
+
+def resume_after(cursors: CursorsPort, cursor: str | None, scope: dict[str, Any]) -> str | None:
+    """Where a listing resumes: the `after` of a cursor issued for this very listing (same scope)."""
+    if not cursor:
+        return None
+    position = cursors.decode(cursor)
+    if any(position.get(key) != value for key, value in scope.items()) or not isinstance(position.get("after"), str):
+        raise InvalidCursor("Cursor belongs to another listing: start again without it")
+    return position["after"]
+
+
+def next_cursor(cursors: CursorsPort, scope: dict[str, Any], last: str | None, more: bool) -> str | None:
+    """A signed cursor after `last` when more items follow it."""
+    return cursors.encode({**scope, "after": last}) if more and last is not None else None

@@ -4,14 +4,14 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from chalicelib.domain.errors import InvalidCursor, ModuleNotFound, ValidationFailed, VersionNotFound
+from chalicelib.domain.errors import ModuleNotFound, ValidationFailed, VersionNotFound
 from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.names import validate_module_name
 from chalicelib.domain.versions import parse_version
 from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
 from chalicelib.domain.roles import Action
 from chalicelib.services.events import EventPublisher
-from chalicelib.services.common import PageRequest, pagination, require, utc_now
+from chalicelib.services.common import PageRequest, next_cursor, pagination, require, resume_after, utc_now
 from chalicelib.services.ports import CursorsPort, OrganizationsPort, RegistryPort
 
 MAX_DESCRIPTION = 1000
@@ -108,12 +108,8 @@ class ModulesService:
             raise ValidationFailed("q must be at most 100 characters", validation_errors=[
                 {"field": "q", "code": "INVALID_LENGTH", "message": "at most 100 characters"}])
         query = query or None
-        after = None
-        if page.cursor:
-            position = self._cursors.decode(page.cursor)
-            if position.get("org") != ctx.org.id or position.get("q") != query or "after" not in position:
-                raise InvalidCursor("Cursor belongs to another listing: start again without it")
-            after = position["after"]
+        scope = {"org": ctx.org.id, "q": query}
+        after = resume_after(self._cursors, page.cursor, scope)
         if query:
             matches = self._registry.search_modules(ctx.org.id, query)
             total = len(matches)
@@ -129,6 +125,5 @@ class ModulesService:
                 modules = modules[page.offset:]
             total = (self._orgs.counters(ctx.org.id)["module_count"] if ctx.org.is_default
                      else ctx.org.module_count)
-        next_cursor = (self._cursors.encode({"org": ctx.org.id, "q": query, "after": modules[-1].name})
-                       if more and modules else None)
-        return modules, pagination(page, total, next_cursor)
+        following = next_cursor(self._cursors, scope, modules[-1].name if modules else None, more)
+        return modules, pagination(page, total, following)

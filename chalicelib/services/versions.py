@@ -5,12 +5,12 @@ import uuid
 from typing import Any
 
 from chalicelib.domain.dependencies import parse_dependencies
-from chalicelib.domain.errors import FileNotFound, InvalidCursor, InvalidProto, UnresolvedImport, VersionExists
+from chalicelib.domain.errors import FileNotFound, InvalidProto, UnresolvedImport, VersionExists
 from chalicelib.domain.models import FileEntry, ModuleVersion, RequestContext, VersionSummary
 from chalicelib.domain.roles import Action
 from chalicelib.domain.uploads import validate_upload
 from chalicelib.domain.versions import parse_version
-from chalicelib.services.common import PageRequest, require, utc_now
+from chalicelib.services.common import PageRequest, next_cursor, require, resume_after, utc_now
 from chalicelib.services.modules import ModulesService, validate_description
 from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
 from chalicelib.services.compatibility import CompatibilityService
@@ -108,21 +108,17 @@ class VersionsService:
              ) -> tuple[list[VersionSummary], str | None]:
         require(ctx, Action.READ)
         module = self._modules.find(ctx, module_name)
-        after = None
-        if page.cursor:
-            position = self._cursors.decode(page.cursor)
-            if position.get("org") != ctx.org.id or position.get("module") != module.name:
-                raise InvalidCursor("Cursor belongs to another listing: start again without it")
-            after = position.get("after")
+        scope = {"org": ctx.org.id, "module": module.name}
+        after = resume_after(self._cursors, page.cursor, scope)
+        if after is not None:
             rows, more = self._registry.list_versions(ctx.org.id, module.name, after_sort_key=after,
                                                       limit=page.page_size)
         else:
             rows, more = self._registry.list_versions(ctx.org.id, module.name, after_sort_key=None,
                                                       limit=page.offset + page.page_size)
             rows = rows[page.offset:]
-        next_cursor = (self._cursors.encode({"org": ctx.org.id, "module": module.name, "after": rows[-1][0]})
-                       if more and rows else None)
-        return [summary for _, summary in rows], next_cursor
+        return ([summary for _, summary in rows],
+                next_cursor(self._cursors, scope, rows[-1][0] if rows else None, more))
 
     def _version_item(self, ctx: RequestContext, module_name: str, version_text: str) -> dict[str, Any]:
         require(ctx, Action.READ)

@@ -16,13 +16,14 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from chalicelib.domain.errors import (DeliveryNotFound, Forbidden, InvalidCursor, ValidationFailed, WebhookInactive,
+from chalicelib.domain.errors import (DeliveryNotFound, Forbidden, ValidationFailed, WebhookInactive,
                                       WebhookLimitReached, WebhookNotFound)
 from chalicelib.domain.models import DEFAULT_ORG_ID, RequestContext
 from chalicelib.domain.roles import Action
 from chalicelib.domain.webhooks import (TERMINAL, Delivery, DeliveryPolicy, Webhook, delivery_headers, delivery_id,
                                         fan_out_salt, normalise_events, validate_secret)
-from chalicelib.services.common import PageRequest, require, require_principal, utc_now
+from chalicelib.services.common import (PageRequest, iso_utc, next_cursor, require, require_principal, resume_after,
+                                       utc_now)
 from chalicelib.services.events import EVENT_TYPES
 from chalicelib.services.ports import CursorsPort, QueuesPort
 
@@ -52,7 +53,7 @@ class HttpPort(Protocol):
 
 
 def _iso_in(seconds: int) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(datetime.now(timezone.utc) + timedelta(seconds=seconds))
 
 
 class WebhooksService:
@@ -121,15 +122,10 @@ class WebhooksService:
         self._require_admin(ctx)
         page = PageRequest.parse(None, page_size, cursor)
         webhook = self._webhook(ctx, webhook_id)
-        after = None
-        if page.cursor:
-            position = self._cursors.decode(page.cursor)
-            if position.get("webhook") != webhook.id or not isinstance(position.get("after"), str):
-                raise InvalidCursor("Cursor belongs to another listing: start again without it")
-            after = position["after"]
-        found, more = self._store.list_deliveries(ctx.org.id, webhook.id, after, page.page_size)
-        next_cursor = self._cursors.encode({"webhook": webhook.id, "after": found[-1].id}) if more and found else None
-        return found, next_cursor
+        scope = {"webhook": webhook.id}
+        found, more = self._store.list_deliveries(ctx.org.id, webhook.id,
+                                                  resume_after(self._cursors, page.cursor, scope), page.page_size)
+        return found, next_cursor(self._cursors, scope, found[-1].id if found else None, more)
 
     def redeliver(self, ctx: RequestContext, webhook_id: str, delivery_id_: str) -> Delivery:
         """A new delivery (new id, fresh attempts) of the same payload; the original stays in the history."""
