@@ -12,12 +12,27 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Mapping
 
 from chalicelib.domain.schema import CompileOutcome, CompilerMessage
 
 _LOCATED = re.compile(r"^(?P<file>[^:\n]+?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$")
 _FILE_ONLY = re.compile(r"^(?P<file>[^:\n]+?): (?P<message>.*)$")
 TIMEOUT_SECONDS = 120
+
+
+def write_source_trees(work: str, files: Mapping[str, bytes], dependency_files: Mapping[str, bytes]
+                       ) -> tuple[str, str]:
+    """The version's files under one include root, its dependencies' under another: (own, deps)."""
+    own, deps = os.path.join(work, "src"), os.path.join(work, "deps")
+    for root, tree in ((own, files), (deps, dependency_files)):
+        os.makedirs(root, exist_ok=True)
+        for path, content in tree.items():
+            target = os.path.join(root, *path.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(content)
+    return own, deps
 
 
 def find_protoc() -> str:
@@ -71,14 +86,7 @@ class ProtocRunner:
     def descriptor_set(self, files: dict[str, bytes], dependency_files: dict[str, bytes] | None = None
                        ) -> CompileOutcome:
         with tempfile.TemporaryDirectory(prefix="spoke-protoc-") as work:
-            own, deps = os.path.join(work, "src"), os.path.join(work, "deps")
-            for root, tree in ((own, files), (deps, dependency_files or {})):
-                os.makedirs(root, exist_ok=True)
-                for path, content in tree.items():
-                    target = os.path.join(root, path)
-                    os.makedirs(os.path.dirname(target), exist_ok=True)
-                    with open(target, "wb") as handle:
-                        handle.write(content)
+            own, deps = write_source_trees(work, files, dependency_files or {})
             output = os.path.join(work, "out.binpb")
             command = [self.protoc, f"-I{own}", f"-I{deps}", "--include_imports", "--include_source_info",
                        f"--descriptor_set_out={output}", *sorted(files)]

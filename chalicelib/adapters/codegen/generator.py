@@ -12,7 +12,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from chalicelib.adapters.protoc import find_protoc
+from chalicelib.adapters.protoc import find_protoc, write_source_trees
 from chalicelib.adapters.codegen.languages import (DESCRIPTOR_SET_NAME, GRPC_TOOLS, LANGUAGES, MANIFEST_NAME,
                                                    TIMEOUT_SECONDS, GenerationResult, LanguageOutput)
 from chalicelib.adapters.codegen.packaging import (build_manifest, check_proto_paths, deterministic_zip, go_import_plan,
@@ -156,14 +156,7 @@ class _Generation:
                  module: str, version: str, versions: dict[str, str]) -> None:
         self.g, self.work, self.files, self.requested = generator, work, files, requested
         self.prefix, self.module, self.version, self.versions = prefix, module, version, versions
-        self.src, self.deps = os.path.join(work, "src"), os.path.join(work, "deps")
-        for root, tree in ((self.src, files), (self.deps, dependency_files)):
-            os.makedirs(root, exist_ok=True)
-            for path, content in tree.items():
-                target = os.path.join(root, *path.split("/"))
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                with open(target, "wb") as handle:
-                    handle.write(content)
+        self.src, self.deps = write_source_trees(work, files, dependency_files)
         self.inputs = sorted(files)
         self.include = [f"-I{self.src}", f"-I{self.deps}"]
         self.go: dict[str, object] | None = None
