@@ -196,3 +196,9 @@ class WebhookInactive(Conflict):
 
 class WebhookLimitReached(BusinessRuleViolated):
     code = "WEBHOOK_LIMIT_REACHED"
+
+
+# Bounds on the work one request may cost
+class CompileLimitExceeded(BusinessRuleViolated):
+    """protoc went over its time or memory bound for one request: the sources are too big or too complex."""
+    code = "COMPILE_LIMIT_EXCEEDED"
