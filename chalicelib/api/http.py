@@ -6,7 +6,6 @@ hides unexpected failures behind a plain 500, and hands each successful mutation
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import uuid
 from contextvars import ContextVar
@@ -17,6 +16,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api.errors import status_for
+from chalicelib.domain.json_text import parse_json
 from chalicelib.domain.errors import DomainError, InvalidJson, PayloadTooLarge, Unauthorized, ValidationFailed
 from chalicelib.domain.models import Principal, RequestContext
 from chalicelib.services import audit
@@ -92,10 +92,7 @@ def json_object(request: Request) -> dict[str, Any]:
     raw = body_bytes(request)
     if not raw.strip():
         raise InvalidJson("Request body is empty: send a JSON object")
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidJson(f"Request body is not valid JSON: {error}") from None
+    value = parse_json(raw)
     if not isinstance(value, dict):
         raise InvalidJson("Request body must be a JSON object")
     return value

@@ -8,13 +8,13 @@ from chalice import Blueprint, Response
 from chalicelib.api.http import api_view, envelope, json_object, query_param, request_context
 from chalicelib.api.uploads import read_upload
 from chalicelib.domain.models import ModuleVersion
+from chalicelib.domain.paths import MAX_PATH_DEPTH
 from chalicelib.services.common import PageRequest
 from chalicelib.wiring import services
 
 bp = Blueprint(__name__)
 view = api_view(lambda: bp.current_request)
 UPLOAD_CONTENT_TYPES = ["application/json", "multipart/form-data"]
-MAX_FILE_PATH_DEPTH = 12
 
 
 def _version_json(record: ModuleVersion, detailed: bool) -> dict:
@@ -102,7 +102,7 @@ def get_file(name: str, version: str, **segments: str) -> Response:
                     headers={**headers, "Content-Type": "text/plain; charset=utf-8"})
 
 
-for _depth in range(1, MAX_FILE_PATH_DEPTH + 1):
+for _depth in range(1, MAX_PATH_DEPTH + 1):
     _route = "/modules/{name}/versions/{version}/files/" + "/".join(f"{{p{i}}}" for i in range(_depth))
     bp.route(_route, methods=["GET"])(view(get_file))
 

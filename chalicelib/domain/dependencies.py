@@ -5,7 +5,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.errors import InvalidJson, ValidationFailed
+from chalicelib.domain.json_text import parse_json
 from chalicelib.domain.names import validate_module_name
 from chalicelib.domain.versions import Version, parse_version
 
@@ -48,9 +49,9 @@ def parse_dependencies(values: list[Any]) -> list[DependencyRef]:
     for value in values:
         if isinstance(value, str) and value.strip().startswith("["):
             try:
-                decoded = json.loads(value)
-            except ValueError:
-                raise _invalid("dependencies is not valid JSON") from None
+                decoded = parse_json(value)
+            except InvalidJson as error:
+                raise _invalid(f"dependencies: {error.message}") from None
             flat.extend(decoded if isinstance(decoded, list) else [decoded])
         elif isinstance(value, list):
             flat.extend(value)

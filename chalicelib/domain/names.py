@@ -14,13 +14,13 @@ DEFAULT_ORG_SLUG = "default"
 
 def _invalid(field: str, value: object, rule: str) -> ValidationFailed:
     return ValidationFailed(
-        f"Invalid {field} '{value}': {rule}",
+        f"Invalid {field} '{shown(value) if isinstance(value, str) else value!r:.64}': {rule}",
         validation_errors=[{"field": field, "message": rule, "code": "INVALID_FORMAT"}],
     )
 
 
 def validate_module_name(name: object) -> str:
-    if not isinstance(name, str) or not _MODULE_NAME.match(name) or ".." in name:
+    if not is_module_name(name):
         raise _invalid("name", name, MODULE_NAME_RULE)
     return name
 
@@ -34,3 +34,26 @@ def validate_slug(slug: object) -> str:
     ):
         raise _invalid("slug", slug, SLUG_RULE)
     return slug
+
+
+_ORG_ID = re.compile(r"^org-[0-9a-f]{12}$")
+_USER_ID = re.compile(r"^user-[0-9a-f]{12}$")
+MAX_REF_SHOWN = 64
+
+
+def shown(text: str) -> str:
+    """Text echoed in an error message: bounded, so a hostile name cannot inflate the response."""
+    return text if len(text) <= MAX_REF_SHOWN else text[:MAX_REF_SHOWN] + "..."
+
+
+def is_module_name(name: object) -> bool:
+    return isinstance(name, str) and bool(_MODULE_NAME.match(name)) and ".." not in name
+
+
+def is_org_ref(ref: str) -> bool:
+    """An organization id (`org-` + 12 hex) or a slug: anything else names no organization."""
+    return bool(_ORG_ID.match(ref) or _SLUG.match(ref.lower()))
+
+
+def is_user_id(user_id: str) -> bool:
+    return bool(_USER_ID.match(user_id))

@@ -4,9 +4,14 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, field_validator
+from typing_extensions import Annotated
 
 from chalicelib.domain.errors import ValidationFailed
+
+
+MAX_RULES = 100
+RuleId = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64)]
 
 
 class CompatibilityMode(str, Enum):
@@ -19,9 +24,9 @@ class CompatibilityPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     mode: CompatibilityMode = CompatibilityMode.BACKWARD
-    use: tuple[str, ...] = ("FILE",)
-    except_: tuple[str, ...] = Field(default=(), alias="except")
-    allow_breaking_major: bool = True
+    use: Annotated[tuple[RuleId, ...], Field(max_length=MAX_RULES)] = ("FILE",)
+    except_: Annotated[tuple[RuleId, ...], Field(max_length=MAX_RULES, alias="except")] = ()
+    allow_breaking_major: StrictBool = True
 
     @field_validator("use", "except_")
     @classmethod
@@ -44,6 +49,7 @@ def parse_policy(value: Any, current: CompatibilityPolicy | None = None) -> Comp
     try:
         return CompatibilityPolicy.model_validate({**base, **value})
     except ValidationError as error:
-        raise ValidationFailed("Invalid compatibility policy", validation_errors=[
-            {"field": "compatibility." + ".".join(str(p) for p in e["loc"]), "code": e["type"].upper(),
-             "message": e["msg"]} for e in error.errors()]) from None
+        problems = [{"field": "compatibility." + ".".join(str(p) for p in e["loc"]), "code": e["type"].upper(),
+                     "message": e["msg"]} for e in error.errors(include_input=False)]
+        raise ValidationFailed(f"Invalid compatibility policy: {problems[0]['field']}: {problems[0]['message']}",
+                               validation_errors=problems) from None

@@ -13,6 +13,7 @@ import semver
 
 from chalicelib.domain.errors import InvalidVersion
 
+MAX_VERSION_LENGTH = 128  # the whole spelling, pre-release and build metadata included
 _MAX_NUMBER = 10**10 - 1
 _WIDTH = 10
 _SEPARATOR = "!"  # below every character an identifier may contain ('-', digits, letters)
@@ -44,8 +45,12 @@ class Version:
 
 def parse_version(text: object) -> Version:
     if not isinstance(text, str) or not text.strip():
-        raise InvalidVersion("Version is required, e.g. v1.0.0", details={"version": text})
+        raise InvalidVersion("Version is required as text, e.g. v1.0.0")
     raw = text.strip()
+    if len(raw) > MAX_VERSION_LENGTH:
+        raise InvalidVersion(f"Version '{raw[:40]}...' is {len(raw)} characters long; at most {MAX_VERSION_LENGTH} "
+                             "are allowed, pre-release and build metadata included",
+                             details={"version": raw[:40] + "...", "max_length": MAX_VERSION_LENGTH})
     candidate = raw[1:] if raw[:1] in ("v", "V") else raw
     try:
         parsed = semver.Version.parse(candidate)

@@ -1,26 +1,35 @@
 """Use cases of accounts: register, login, logout, and turning a bearer token into a principal."""
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from chalicelib.domain.errors import InvalidCredentials, Unauthorized, ValidationFailed
+from chalicelib.domain.text import bounded_text
 from chalicelib.domain.models import Principal, User
 from chalicelib.services.common import iso_utc, utc_now
 from chalicelib.services.ports import AccountsPort, PasswordsPort, TokensPort
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 100
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
 
 def normalise_email(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.match(value.strip()):
-        raise ValidationFailed("A valid email address is required", validation_errors=[
-            {"field": "email", "code": "INVALID_FORMAT", "message": "must be an email address like user@example.com"}])
-    return value.strip().lower()
+    """email-validator's judgement (syntax only: no DNS from a request), lower-cased as the account key."""
+    reason = "must be an email address like user@example.com"
+    if isinstance(value, str) and len(value.strip()) <= MAX_EMAIL_LENGTH:
+        try:
+            return validate_email(value.strip(), check_deliverability=False, test_environment=True).normalized.lower()
+        except EmailNotValidError as error:
+            reason = str(error)
+    raise ValidationFailed(f"A valid email address is required: {reason}", validation_errors=[
+        {"field": "email", "code": "INVALID_FORMAT",
+         "message": f"an email address like user@example.com, at most {MAX_EMAIL_LENGTH} characters"}])
 
 
 def _password(value: Any) -> str:
@@ -35,10 +44,7 @@ def _password(value: Any) -> str:
 def _name(field: str, value: Any) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > 100:
-        raise ValidationFailed(f"{field} must be text of at most 100 characters", validation_errors=[
-            {"field": field, "code": "INVALID_TYPE", "message": "must be text of at most 100 characters"}])
-    return value.strip()
+    return bounded_text(field, value, MAX_NAME_LENGTH, single_line=True)
 
 
 class AccountsService:
@@ -59,6 +65,8 @@ class AccountsService:
             raise ValidationFailed("email and password are required", validation_errors=[
                 {"field": f, "code": "REQUIRED", "message": "is required"}
                 for f, v in (("email", email), ("password", password)) if not isinstance(v, str)])
+        if len(email.strip()) > MAX_EMAIL_LENGTH:  # no such account can exist; its key would not fit either
+            raise InvalidCredentials("Email or password is incorrect")
         credentials = self._accounts.credentials_for(email.strip().lower())
         if not self._passwords.verify(credentials.password_hash if credentials else None, password):
             raise InvalidCredentials("Email or password is incorrect")

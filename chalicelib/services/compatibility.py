@@ -11,10 +11,10 @@ from google.protobuf.descriptor_pb2 import FileDescriptorSet
 from chalicelib.domain import breaking
 from chalicelib.domain.errors import BreakingChange, ValidationFailed
 from chalicelib.domain.models import Module, RequestContext
-from chalicelib.domain.policy import CompatibilityMode, CompatibilityPolicy
+from chalicelib.domain.policy import MAX_RULES, CompatibilityMode, CompatibilityPolicy
 from chalicelib.domain.roles import Action
 from chalicelib.domain.versions import Version, parse_version
-from chalicelib.services.common import require
+from chalicelib.services.common import require, require_principal
 from chalicelib.services.modules import ModulesService
 from chalicelib.services.ports import BlobsPort, RegistryPort
 
@@ -60,17 +60,20 @@ class CompatibilityService:
         return self._modules.find_version(ctx, module, text)
 
     def check(self, ctx: RequestContext, module_name: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Is version2 compatible with version1 (the older), under the module's rules or the request's?"""
+        """Is version2 compatible with version1 (the older), under the module's rules or the request's?
+
+        Signed-in callers only: a check on a large module costs seconds of CPU."""
         require(ctx, Action.READ)
+        require_principal(ctx.principal)
         module = self._modules.find(ctx, module_name)
         old = self._item(ctx, module, body.get("version1"), "version1")
         new = self._item(ctx, module, body.get("version2"), "version2")
         use = body.get("use", list(module.compatibility.use))
         except_ = body.get("except", list(module.compatibility.except_))
-        if not isinstance(use, list) or not isinstance(except_, list) or not all(
-                isinstance(i, str) for i in use + except_):
+        if not isinstance(use, list) or not isinstance(except_, list) or len(use) + len(except_) > MAX_RULES or not all(
+                isinstance(i, str) and len(i) <= 64 for i in use + except_):
             raise ValidationFailed("use and except must be lists of buf rule or category IDs", validation_errors=[
-                {"field": "use", "code": "INVALID_TYPE", "message": "a list of IDs such as FILE or FIELD_NO_DELETE"}])
+                {"field": "use", "code": "INVALID_TYPE", "message": f"lists of at most {MAX_RULES} IDs such as FILE or FIELD_NO_DELETE"}])
         config = breaking.BreakingConfig(use=[i.upper() for i in use], except_=[i.upper() for i in except_])
         config.resolve()
         new_fds, old_fds = self._descriptor(new), self._descriptor(old)

@@ -1,12 +1,13 @@
 """Use cases of modules: create, list, read, edit."""
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from chalicelib.domain.errors import ModuleNotFound, ValidationFailed, VersionNotFound
+from chalicelib.domain.text import bounded_text
+from chalicelib.domain.go_paths import GO_IMPORT_PATH_RULE, go_import_path_problem
 from chalicelib.domain.models import Module, RequestContext
-from chalicelib.domain.names import validate_module_name
+from chalicelib.domain.names import is_module_name, shown, validate_module_name
 from chalicelib.domain.versions import parse_version
 from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
 from chalicelib.domain.roles import Action
@@ -15,26 +16,19 @@ from chalicelib.services.common import PageRequest, next_cursor, pagination, req
 from chalicelib.services.ports import CursorsPort, OrganizationsPort, RegistryPort
 
 MAX_DESCRIPTION = 1000
-_GO_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*/?$")
 
 
 def validate_description(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION:
-        raise ValidationFailed(f"description must be text of at most {MAX_DESCRIPTION} characters",
-                               validation_errors=[{"field": "description", "code": "INVALID_TYPE",
-                                                   "message": f"text of at most {MAX_DESCRIPTION} characters"}])
-    return value
+    return bounded_text("description", value, MAX_DESCRIPTION)
 
 
 def validate_go_prefix(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or not _GO_PREFIX.match(value):
-        raise ValidationFailed("go_package_prefix must be a Go import path like github.com/acme/protos",
-                               validation_errors=[{"field": "go_package_prefix", "code": "INVALID_FORMAT",
-                                                   "message": "a Go import path like github.com/acme/protos"}])
+    problem = go_import_path_problem(value.rstrip("/")) if isinstance(value, str) else "it is not text"
+    if problem:
+        raise ValidationFailed(f"go_package_prefix is not a Go import path: {problem}", validation_errors=[
+            {"field": "go_package_prefix", "code": "INVALID_FORMAT", "message": GO_IMPORT_PATH_RULE}])
     return value.rstrip("/")
 
 
@@ -66,9 +60,9 @@ class ModulesService:
         return module, self._registry.version_names(ctx.org.id, module.name)
 
     def find(self, ctx: RequestContext, name: str) -> Module:
-        module = self._registry.get_module(ctx.org.id, name)
+        module = self._registry.get_module(ctx.org.id, name) if is_module_name(name) else None
         if module is None:
-            raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
+            raise ModuleNotFound(f"Module '{shown(name)}' not found", details={"module": shown(name)})
         return module
 
     def find_version(self, ctx: RequestContext, module: Module, version_text: Any) -> dict[str, Any]:

@@ -7,12 +7,14 @@ from typing import Any
 from chalicelib.domain.errors import (Forbidden, LastOwner, MemberNotFound, OrganizationNotFound,
                                       UserNotFound, ValidationFailed)
 from chalicelib.domain.models import DEFAULT_ORG_ID, Member, Organization, Principal, RequestContext
-from chalicelib.domain.names import DEFAULT_ORG_SLUG, validate_slug
+from chalicelib.domain.text import bounded_text
+from chalicelib.domain.names import DEFAULT_ORG_SLUG, is_org_ref, is_user_id, shown, validate_slug
 from chalicelib.domain.roles import Action, Role, can
 from chalicelib.services.accounts import normalise_email
 from chalicelib.services.common import require, require_principal, utc_now
 from chalicelib.services.ports import AccountsPort, OrganizationsPort
 
+MAX_ORG_NAME = 100
 DEFAULT_ORG = Organization(id=DEFAULT_ORG_ID, name="Default", slug=DEFAULT_ORG_SLUG, plan="free",
                            created_at="1970-01-01T00:00:00Z", is_default=True)
 
@@ -29,20 +31,20 @@ class OrganizationsService:
             role = Role.DEVELOPER if principal else None
             return RequestContext(request_id=request_id, principal=principal, org=DEFAULT_ORG, role=role)
         principal = require_principal(principal)
-        org_id = ref if ref.startswith("org-") else self._orgs.org_id_for_slug(ref.lower())
+        org_id = None
+        if is_org_ref(ref):
+            org_id = ref if ref.startswith("org-") else self._orgs.org_id_for_slug(ref.lower())
         org = self._orgs.get_organization(org_id) if org_id else None
         member = self._orgs.get_member(org.id, principal.user_id) if org else None
         if org is None or member is None:
             # Non-members cannot tell a private organization from a missing one.
-            raise OrganizationNotFound(f"Organization '{ref}' not found", details={"organization": ref})
+            raise OrganizationNotFound(f"Organization '{shown(ref)}' not found", details={"organization": shown(ref)})
         return RequestContext(request_id=request_id, principal=principal, org=org, role=member.role)
 
     def create(self, principal: Principal | None, name: Any, slug: Any) -> Organization:
         principal = require_principal(principal)
-        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
-            raise ValidationFailed("Organization name is required (1-100 characters)", validation_errors=[
-                {"field": "name", "code": "REQUIRED", "message": "1-100 characters"}])
-        org = Organization(id=f"org-{uuid.uuid4().hex[:12]}", name=name.strip(), slug=validate_slug(slug),
+        name = bounded_text("name", name, MAX_ORG_NAME, single_line=True, required=True)
+        org = Organization(id=f"org-{uuid.uuid4().hex[:12]}", name=name, slug=validate_slug(slug),
                            plan="free", created_at=utc_now(), member_count=1)
         owner = Member(org_id=org.id, user_id=principal.user_id, email=principal.email, role=Role.OWNER,
                        joined_at=org.created_at)
@@ -82,10 +84,10 @@ class OrganizationsService:
         leaving_self = ctx.principal is not None and ctx.principal.user_id == user_id
         if not leaving_self:
             require(ctx, Action.MANAGE_MEMBERS)
-        member = self._orgs.get_member(ctx.org.id, user_id)
+        member = self._orgs.get_member(ctx.org.id, user_id) if is_user_id(user_id) else None
         if member is None:
-            raise MemberNotFound(f"User '{user_id}' is not a member of this organization",
-                                 details={"user_id": user_id})
+            raise MemberNotFound(f"User '{shown(user_id)}' is not a member of this organization",
+                                 details={"user_id": shown(user_id)})
         if member.role is Role.OWNER:
             if not leaving_self and not can(ctx.role, Action.MANAGE_OWNERS):
                 raise Forbidden("Only owners may remove owners")

@@ -10,7 +10,7 @@ from chalicelib.domain.models import FileEntry, ModuleVersion, RequestContext, V
 from chalicelib.domain.roles import Action
 from chalicelib.domain.uploads import validate_upload
 from chalicelib.domain.versions import parse_version
-from chalicelib.services.common import PageRequest, next_cursor, require, resume_after, utc_now
+from chalicelib.services.common import PageRequest, next_cursor, require, require_principal, resume_after, utc_now
 from chalicelib.services.modules import ModulesService, validate_description
 from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
 from chalicelib.services.compatibility import CompatibilityService
@@ -82,8 +82,9 @@ class VersionsService:
 
     def validate(self, ctx: RequestContext, files: list[tuple[str, bytes]], dependencies: list[Any] | None
                  ) -> dict[str, Any]:
-        """The same judgement as publish, storing nothing."""
+        """The same judgement as publish, storing nothing. Signed-in callers only: it runs protoc."""
         require(ctx, Action.READ)
+        require_principal(ctx.principal)
         uploads = validate_upload(files, self._max_files)
         refs = parse_dependencies(dependencies or [])
         resolved = self._schemas.resolve(ctx.org.id, refs, {u.path for u in uploads})

@@ -22,7 +22,7 @@ def token(api: Api) -> str:
 def test_an_additive_change_is_compatible_with_a_warning(api: Api, token: str) -> None:
     published = api.publish(token, "user", "v1.1.0", files={"user.proto": V1_1})
     assert published.status == 201 and published.data["checked_against"] == ["v1.0.0"]
-    reply = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0", "version2": "v1.1.0"})
+    reply = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0", "version2": "v1.1.0"}, token=token)
     assert reply.status == 200
     assert reply.data["compatible"] is True and reply.data["breaking_changes"] == []
     assert reply.data["warnings"] == ["Field 'phone_number' added to User message"]
@@ -45,11 +45,12 @@ def test_a_breaking_publish_is_refused_with_the_findings(api: Api, token: str) -
 def test_a_new_major_may_break_and_the_check_explains_it(api: Api, token: str) -> None:
     published = api.publish(token, "user", "v2.0.0", files={"user.proto": V2})
     assert published.status == 201 and published.data["checked_against"] == []
-    reply = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0", "version2": "v2.0.0"}).data
+    reply = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0", "version2": "v2.0.0"},
+                     token=token).data
     assert reply["compatible"] is False
     assert [c["rule"] for c in reply["breaking_changes"]] == ["FIELD_NO_DELETE"]
     wire_only = api.post("/modules/user/compatibility/check",
-                         {"version1": "v1.0.0", "version2": "v2.0.0", "use": ["WIRE"]}).data
+                         {"version1": "v1.0.0", "version2": "v2.0.0", "use": ["WIRE"]}, token=token).data
     assert [(c["rule"], c["category"]) for c in wire_only["breaking_changes"]] == [
         ("FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED", "WIRE")]
 
@@ -81,7 +82,16 @@ def test_a_bad_policy_is_refused(api: Api, token: str, policy: dict, field: str 
 
 
 def test_check_needs_two_existing_versions(api: Api, token: str) -> None:
-    missing = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0", "version2": "v9.0.0"})
+    missing = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0", "version2": "v9.0.0"},
+                       token=token)
     assert (missing.status, missing.code) == (404, "VERSION_NOT_FOUND")
-    absent = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0"})
+    absent = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0"}, token=token)
     assert (absent.status, absent.code) == (400, "VALIDATION_ERROR")
+
+
+def test_checks_cost_cpu_so_they_need_a_signed_in_caller(api: Api, token: str) -> None:
+    # Given a public module in the default organization, When an anonymous caller asks for a check
+    anonymous = api.post("/modules/user/compatibility/check", {"version1": "v1.0.0", "version2": "v1.0.0"})
+    # Then it is refused before any work, while reading the module stays open
+    assert (anonymous.status, anonymous.code) == (401, "UNAUTHORIZED")
+    assert api.get("/modules/user").status == 200

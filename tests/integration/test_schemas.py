@@ -41,6 +41,8 @@ def test_an_invalid_version_is_refused_with_every_error_and_nothing_is_stored(ap
     assert any('"Foo" is not defined' in e["message"] for e in errors)
     assert api.get("/modules/billing").data["versions"] == []
     assert "spoke_versions_total 1\n" in api.get("/metrics").raw.decode()
+    anonymous = api.post("/validate", {"files": {"a.proto": 'syntax = "proto3";\n'}})
+    assert (anonymous.status, anonymous.code) == (401, "UNAUTHORIZED")
 
 
 def test_a_dependency_resolves_imports_transitively(api: Api, token: str) -> None:
@@ -107,13 +109,15 @@ def test_validate_judges_without_storing(api: Api, token: str) -> None:
     good = api.post("/validate", {"files": {"user/v1/user.proto": USER}, "dependencies": ["common@v1.0.0"]},
                     token=token)
     assert good.status == 200 and good.data == {"valid": True, "errors": [], "warnings": []}
-    bad = api.post("/validate", {"files": {"a.proto": 'syntax = "proto3";\nmessage A { B b = 1; }\n'}})
+    bad = api.post("/validate", {"files": {"a.proto": 'syntax = "proto3";\nmessage A { B b = 1; }\n'}}, token=token)
     assert bad.status == 200 and bad.data["valid"] is False
     assert bad.data["errors"] == [{"file": "a.proto", "line": 2, "column": 13, "message": '"B" is not defined.'}]
     body, content_type = multipart({}, [("file1", "a.proto", b'syntax = "proto3";\nmessage A {}\n')])
-    as_multipart = api.call("POST", "/validate", raw=body, headers={"Content-Type": content_type})
+    as_multipart = api.call("POST", "/validate", raw=body, headers={"Content-Type": content_type}, token=token)
     assert as_multipart.data["valid"] is True
     assert "spoke_versions_total 1\n" in api.get("/metrics").raw.decode()
+    anonymous = api.post("/validate", {"files": {"a.proto": 'syntax = "proto3";\n'}})
+    assert (anonymous.status, anonymous.code) == (401, "UNAUTHORIZED")
 
 
 def test_the_same_path_from_two_dependencies_is_a_conflict(api: Api, token: str) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 
+from chalicelib.domain.go_paths import go_import_path_problem
 from chalicelib.adapters.codegen.languages import (ERROR_LIMIT, GRPC_GO_SUPPORT_PACKAGE, MANIFEST_SCHEMA, RUNTIME_MAJOR,
                                                    ZIP_DATE)
 
@@ -23,22 +24,26 @@ class GoImportPlan:
     import_paths: dict[str, str]         # every file that has one → its Go import path
     mappings: dict[str, str]             # files without go_package → the path given by the prefix (M flags)
     missing: tuple[str, ...]             # files with neither
+    invalid: tuple[str, ...] = ()        # "file: why": import paths Go refuses (e.g. go_package "../../x")
 
 
 def go_import_plan(go_packages: Mapping[str, str | None], prefix: str | None) -> GoImportPlan:
     """go_packages: {proto file: its go_package option or None}, for the files and all their imports."""
     prefix = (prefix or "").strip().rstrip("/") or None
-    import_paths, mappings, missing = {}, {}, []
+    import_paths, mappings, missing, invalid = {}, {}, [], []
     for name in sorted(go_packages):
         option = go_packages[name]
         if option:
             import_paths[name] = option.split(";", 1)[0]
+            problem = go_import_path_problem(import_paths[name])
+            if problem:
+                invalid.append(f"{name}: go_package \"{option[:80]}\" is not a Go import path ({problem})")
         elif prefix:
             directory = posixpath.dirname(name)
             mappings[name] = import_paths[name] = f"{prefix}/{directory}" if directory else prefix
         else:
             missing.append(name)
-    return GoImportPlan(import_paths, mappings, tuple(missing))
+    return GoImportPlan(import_paths, mappings, tuple(missing), tuple(invalid))
 
 
 def go_m_flags(mappings: Mapping[str, str], option: str = "go_opt") -> list[str]:
