@@ -13,6 +13,7 @@ from chalicelib.services.ports import CursorsPort
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE_OFFSET = 10_000  # page numbers reach this far; cursors go anywhere
+MAX_CURSOR_LENGTH = 2048
 
 
 def iso_utc(moment: datetime) -> str:
@@ -65,6 +66,8 @@ class PageRequest:
                            "message": f"page numbers reach {MAX_PAGE_OFFSET} items deep: follow next_cursor beyond"})
         if errors:
             raise ValidationFailed("Invalid pagination parameters", validation_errors=errors)
+        if cursor and len(cursor) > MAX_CURSOR_LENGTH:
+            raise InvalidCursor(f"Cursor is longer than {MAX_CURSOR_LENGTH} characters: it is not one Spoke issued")
         return cls(values["page"], values["page_size"], cursor or None)
 
     @property

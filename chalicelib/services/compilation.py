@@ -61,8 +61,9 @@ class CompilationService:
                 {"field": "languages", "code": "INVALID_TYPE", "message": "e.g. [\"go\", \"python\"]"}])
         unknown = sorted(set(languages) - set(self._languages))
         if unknown:
-            raise UnknownLanguage(f"Unknown language(s) {', '.join(unknown)}; known: {', '.join(self.default_languages)}",
-                                  details={"unknown": unknown, "known": self.default_languages})
+            shown = [name[:40] for name in unknown[:10]]
+            raise UnknownLanguage(f"Unknown language(s) {', '.join(shown)}; known: {', '.join(self.default_languages)}",
+                                  details={"unknown": shown, "known": self.default_languages})
         return sorted(set(languages))
 
     def request(self, ctx: RequestContext, item: dict[str, Any], languages: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from chalicelib.services.modules import ModulesService, validate_description
 from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
 from chalicelib.services.compatibility import CompatibilityService
 from chalicelib.services.compilation import CompilationService
-from chalicelib.services.events import EventPublisher
+from chalicelib.services.events import EventPublisher, file_list
 from chalicelib.services.schemas import SchemaService
 
 
@@ -76,7 +76,7 @@ class VersionsService:
         }, updated_at=now)
         self._compilation.enqueue(ctx.org.id, module.name, version.name, version.sort_key, languages, job)
         self._events.emit(ctx.org.id, "version.published", {
-            "module": module.name, "version": version.name, "files": [e.path for e in entries],
+            "module": module.name, "version": version.name, **file_list([e.path for e in entries]),
             "dependencies": resolved.direct, "checked_against": checked_against})
         return record
 
