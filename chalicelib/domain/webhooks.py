@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,24 @@ TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254", "169.254.170.2", "169.254.170.23", "fd00:ec2::254", "fd00:ec2::23",
     "100.100.100.200", "192.0.0.192"))
+
+# IANA special-purpose blocks (the RFC 6890 registries) that must be refused though Python 3.11's
+# `is_global` calls some of them global (most of 192.0.0.0/24, AS112, AMT, 192.88.99.0/24, 3fff::/20;
+# later patch releases parts of 2001::/23 too). The others are listed to name the refusal.
+_SPECIAL_PURPOSE = tuple((ipaddress.ip_network(block), kind) for block, kind in (
+    ("100.64.0.0/10", "a shared (carrier-grade NAT) address"),
+    ("192.0.0.0/24", "an IETF protocol assignment address"),
+    ("192.0.2.0/24", "a documentation address"), ("198.51.100.0/24", "a documentation address"),
+    ("203.0.113.0/24", "a documentation address"), ("198.18.0.0/15", "a benchmarking address"),
+    ("192.31.196.0/24", "an AS112 DNS address"), ("192.175.48.0/24", "an AS112 DNS address"),
+    ("192.52.193.0/24", "an AMT relay address"), ("192.88.99.0/24", "a deprecated 6to4 relay address"),
+    ("2001:2::/48", "a benchmarking address"), ("2001::/23", "an IETF protocol assignment address"),
+    ("2001:db8::/32", "a documentation address"), ("3fff::/20", "a documentation address"),
+    ("2620:4f:8000::/48", "an AS112 DNS address"),
+    # Local-use NAT64 (RFC 8215), refused rather than unwrapped: where its IPv4 address sits depends on
+    # the local translator's prefix length (RFC 6052), so no reading of it can be trusted.
+    ("64:ff9b:1::/48", "a local-use NAT64 address"),
+))
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -68,7 +87,7 @@ class Delivery(_Entity):
     next_retry_at: str | None = None
     redelivery_of: str | None = None
     history: tuple[dict[str, Any], ...] = ()
-    payload: str = Field(default="", repr=False)  # the exact JSON body sent on every attempt
+    payload: str = Field(default="", repr=False)  # the event's JSON; every attempt sends delivery_body(payload, id)
 
 
 @dataclass(frozen=True)
@@ -140,34 +159,56 @@ def _is_ip(host: str) -> bool:
 
 
 def address_refusal(address: str, allow_loopback: bool) -> str | None:
-    """Why `address` must not be contacted, or None if it may be. Link-local and metadata: never."""
+    """Why `address` must not be contacted, or None if it may be: one rule, globally routable unicast only.
+
+    An address passes if `is_global` holds, no special flag of `ipaddress` is set and it lies in no IANA
+    special-purpose block. IPv6 that carries IPv4 (mapped, 6to4, NAT64, Teredo) is judged by that IPv4,
+    since that is where the packets go. Loopback passes only when allowed; link-local and metadata never.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    embedded = _embedded_ipv4(ip)
-    if embedded is not None:
-        return address_refusal(str(embedded), allow_loopback)
+    carried = _embedded_ipv4(ip)
+    if not carried:
+        return _refusal(ip, allow_loopback)
+    for form, embedded in carried:
+        reason = _refusal(embedded, allow_loopback)
+        if reason:
+            return f"{form} {embedded}, {reason}"
+    return None
+
+
+def _refusal(ip: IPAddress, allow_loopback: bool) -> str | None:
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
-    for kind, flag in (("a link-local", ip.is_link_local), ("a multicast", ip.is_multicast),
-                       ("an unspecified", ip.is_unspecified)):
-        if flag:
-            return f"{kind} address"
     if ip.is_loopback:
         return None if allow_loopback else "a loopback address"
-    for kind, flag in (("private", ip.is_private), ("reserved", ip.is_reserved)):
+    site_local = isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local
+    for kind, flag in (("an unspecified", ip.is_unspecified), ("a link-local", ip.is_link_local),
+                       ("a multicast", ip.is_multicast), ("a site-local", site_local)):
         if flag:
-            return f"a {kind} address"
-    return None if ip.is_global else "not a publicly routable address"
+            return f"{kind} address"
+    for block, kind in _SPECIAL_PURPOSE:
+        if ip in block:
+            return f"{kind} ({block})"
+    for kind, flag in (("a reserved", ip.is_reserved), ("a private", ip.is_private)):
+        if flag:
+            return f"{kind} address"
+    return None if ip.is_global else "not a globally routable address"
 
 
-def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    """IPv4 hidden in IPv6 (mapped, 6to4, NAT64): judged as the IPv4 address it reaches."""
+def _embedded_ipv4(ip: IPAddress) -> tuple[tuple[str, ipaddress.IPv4Address], ...]:
+    """The IPv4 addresses an IPv6 address carries (mapped, 6to4, NAT64, Teredo's server and client)."""
     if not isinstance(ip, ipaddress.IPv6Address):
-        return None
-    if ip.ipv4_mapped or ip.sixtofour:
-        return ip.ipv4_mapped or ip.sixtofour
+        return ()
+    if ip.ipv4_mapped is not None:
+        return (("an IPv4-mapped address of", ip.ipv4_mapped),)
+    if ip.sixtofour is not None:
+        return (("a 6to4 address of", ip.sixtofour),)
     if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
+        return (("a NAT64 address of", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)),)
+    if ip.teredo is not None:
+        server, client = ip.teredo
+        return (("a Teredo address via server", server), ("a Teredo address of client", client))
+    return ()
 
 
 def normalise_events(value: Any, known: tuple[str, ...]) -> tuple[str, ...]:
@@ -187,6 +228,15 @@ def validate_secret(value: Any) -> str:
         raise ValidationFailed(f"secret must be {SECRET_RULE}", validation_errors=[
             {"field": "secret", "code": "INVALID_LENGTH", "message": SECRET_RULE}])
     return value
+
+
+def delivery_body(payload: str, delivery_id: str) -> bytes:
+    """The bytes every attempt POSTs: the event with `delivery_id` inside, so the signature covers it.
+
+    Receivers deduplicate on X-Spoke-Delivery, which no signature covers; the same id inside the signed
+    body lets them refuse a replay under a new header. Same payload and id, same bytes on every retry.
+    """
+    return json.dumps({**json.loads(payload), "delivery_id": delivery_id}, separators=(",", ":")).encode()
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

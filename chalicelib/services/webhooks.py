@@ -20,8 +20,8 @@ from chalicelib.domain.errors import (DeliveryNotFound, Forbidden, ValidationFai
                                       WebhookLimitReached, WebhookNotFound)
 from chalicelib.domain.models import DEFAULT_ORG_ID, RequestContext
 from chalicelib.domain.roles import Action
-from chalicelib.domain.webhooks import (TERMINAL, Delivery, DeliveryPolicy, Webhook, delivery_headers, delivery_id,
-                                        fan_out_salt, normalise_events, validate_secret)
+from chalicelib.domain.webhooks import (TERMINAL, Delivery, DeliveryPolicy, Webhook, delivery_body, delivery_headers,
+                                        delivery_id, fan_out_salt, normalise_events, validate_secret)
 from chalicelib.services.common import (PageRequest, iso_utc, next_cursor, require, require_principal, resume_after,
                                        utc_now)
 from chalicelib.services.events import EVENT_TYPES
@@ -128,7 +128,7 @@ class WebhooksService:
         return found, next_cursor(self._cursors, scope, found[-1].id if found else None, more)
 
     def redeliver(self, ctx: RequestContext, webhook_id: str, delivery_id_: str) -> Delivery:
-        """A new delivery (new id, fresh attempts) of the same payload; the original stays in the history."""
+        """A new delivery (new id, in its header and body; fresh attempts) of the same event; the original stays."""
         webhook = self._deliverable(ctx, webhook_id)
         original = self._store.get_delivery(ctx.org.id, webhook.id, delivery_id_)
         if original is None:
@@ -170,7 +170,7 @@ class WebhooksService:
             self._store.record_attempt(delivery, {"status": "cancelled", "last_error": reason,
                                                   "next_retry_at": None, "updated_at": utc_now()}, None)
             return
-        body, timestamp = delivery.payload.encode(), int(time.time())
+        body, timestamp = delivery_body(delivery.payload, delivery.id), int(time.time())
         if not self._store.claim_attempt(delivery, number, timestamp, CLAIM_LEASE_SECONDS):
             return  # a copy of this message is making (or made) this attempt
         result = self._http.post(webhook.url, body, delivery_headers(delivery.event, delivery.id, webhook.secret,

@@ -71,6 +71,7 @@ def test_a_new_module_is_announced_to_the_receiver_signed(api_url: str, team: di
     [request] = receiver.received
     assert request.event == "module.created" and verify(SECRET, request.headers, request.body)
     assert request.json["data"]["module"] == name and request.json["organization"] == team["org"]
+    assert request.json["delivery_id"] == request.delivery
 
 
 def test_a_failing_receiver_is_retried_and_the_history_shows_it(api_url: str, team: dict[str, str],
@@ -81,25 +82,43 @@ def test_a_failing_receiver_is_retried_and_the_history_shows_it(api_url: str, te
         # When an event is delivered to it
         assert call("POST", f"{api_url}/modules", team["token"], team["org"],
                     {"name": unique("retry")}).status_code == 201
-        # Then a second attempt, under the same delivery id, succeeds, and the history records both
+        # Then a second attempt, under the same delivery id in its header and signed body, succeeds,
+        # and the history records both
         eventually(lambda: len(flaky.received) >= 2, "the retry")
-        assert flaky.received[0].delivery == flaky.received[1].delivery
+        first, retry = flaky.received[:2]
+        assert first.delivery == retry.delivery and first.body == retry.body
+        assert first.json["delivery_id"] == first.delivery and verify(SECRET, retry.headers, retry.body)
         eventually(lambda: deliveries(api_url, team, webhook)[0]["status"] == "succeeded", "the recorded success")
         [delivery] = deliveries(api_url, team, webhook)
         assert delivery["attempts"] == 2 and [h["status_code"] for h in delivery["history"]] == [500, 200]
 
 
-def test_a_ping_reaches_its_webhook(api_url: str, team: dict[str, str], receiver: Receiver) -> None:
+def test_a_ping_reaches_its_webhook_and_a_redelivery_has_its_own_id(api_url: str, team: dict[str, str],
+                                                                      receiver: Receiver) -> None:
+    # Given a webhook that is pinged
     webhook = register(api_url, team, receiver, ["version.published"])
     ping = call("POST", f"{api_url}/webhooks/{webhook['id']}/ping", team["token"], team["org"])
     assert ping.status_code == 202, ping.text
+    # Then the ping arrives under the delivery id the API returned, in its header and its signed body
     eventually(lambda: len(receiver.received) >= 1, "the ping")
-    assert receiver.received[0].event == "webhook.ping"
-    assert receiver.received[0].delivery == ping.json()["data"]["id"]
+    first = receiver.received[0]
+    assert first.event == "webhook.ping" and verify(SECRET, first.headers, first.body)
+    assert first.delivery == first.json["delivery_id"] == ping.json()["data"]["id"]
+    # When it is redelivered
+    again = call("POST", f"{api_url}/webhooks/{webhook['id']}/deliveries/{first.delivery}/redeliver",
+                 team["token"], team["org"])
+    assert again.status_code == 202, again.text
+    # Then the same event arrives under a new delivery id, and the first request cannot pass for it
+    eventually(lambda: len(receiver.received) >= 2, "the redelivery")
+    second = receiver.received[1]
+    assert second.delivery == second.json["delivery_id"] == again.json()["data"]["id"] != first.delivery
+    assert second.json["id"] == first.json["id"] and verify(SECRET, second.headers, second.body)
+    assert not verify(SECRET, {**first.headers, "X-Spoke-Delivery": second.delivery}, first.body)
 
 
 @pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/",
-                                 "http://[fd00:ec2::254]/", "file:///etc/passwd"])
+                                 "http://[fd00:ec2::254]/", "file:///etc/passwd", "http://[fec0::1]/",
+                                 "http://[::ffff:169.254.169.254]/"])
 def test_metadata_and_private_targets_are_refused_even_locally(api_url: str, team: dict[str, str], url: str) -> None:
     reply = call("POST", f"{api_url}/webhooks", team["token"], team["org"],
                  {"url": url, "events": ["*"], "secret": SECRET})

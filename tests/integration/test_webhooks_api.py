@@ -37,15 +37,15 @@ def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def team(api: Api, public_dns: None) -> Team:
     """Given an organization owned by one user."""
-    owner, _ = api.signed_up("owner@team.test")
+    owner, _ = api.signed_up("owner@team.example.com")
     org = api.post("/organizations", {"name": "Team", "slug": "team"}, token=owner)
     assert org.status == 201, org.body
     return Team(owner, org.data["id"], "team")
 
 
 def member(api: Api, team: Team, role: str) -> str:
-    token, _ = api.signed_up(f"{role}@team.test")
-    added = api.post(f"/organizations/{team.org_id}/members", {"email": f"{role}@team.test", "role": role},
+    token, _ = api.signed_up(f"{role}@team.example.com")
+    added = api.post(f"/organizations/{team.org_id}/members", {"email": f"{role}@team.example.com", "role": role},
                      token=team.owner)
     assert added.status == 201, added.body
     return token
@@ -100,7 +100,7 @@ def test_the_secret_is_never_returned(api: Api, team: Team) -> None:
 def test_only_admins_and_owners_manage_webhooks(api: Api, team: Team) -> None:
     # Given an admin, a developer and a viewer of the organization, and an outsider
     admin, developer, viewer = (member(api, team, role) for role in ("admin", "developer", "viewer"))
-    outsider, _ = api.signed_up("outsider@else.test")
+    outsider, _ = api.signed_up("outsider@else.example.com")
     # Then the admin may, like the owner
     created = register(api, team, token=admin)
     assert created.status == 201, created.body
@@ -131,7 +131,10 @@ def test_the_default_organization_has_no_webhooks(api: Api, public_dns: None) ->
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1", "http://10.0.0.1", "http://169.254.169.254",
                                  "http://[::1]", "file:///etc/passwd", "http://localhost:8080/x",
-                                 "http://[fd00:ec2::254]/", "http://0.0.0.0/", "https://user:pw@hooks.example.com/"])
+                                 "http://[fd00:ec2::254]/", "http://0.0.0.0/", "https://user:pw@hooks.example.com/",
+                                 "http://[fec0::1]/", "http://[2002:a00:1::1]/", "http://[64:ff9b::a9fe:a9fe]/",
+                                 "http://[2001:db8::1]/", "http://[3fff::1]/", "http://100.64.0.1/",
+                                 "http://192.0.2.1/"])
 def test_unsafe_urls_are_refused_at_registration(api: Api, team: Team, url: str) -> None:
     reply = register(api, team, url=url)
     assert (reply.status, reply.code) == (400, "INVALID_WEBHOOK_URL"), reply.body

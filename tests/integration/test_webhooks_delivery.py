@@ -135,12 +135,14 @@ def test_registry_events_reach_the_receiver_signed(api: Api, client: Client, tea
     api.module(team["token"], "user", org=team["org"])
     assert api.publish(team["token"], "user", "v1.0.0", files={"user/v1/user.proto": USER}, org=team["org"]).status == 201
     events.drain(lambda: len(healthy.received) >= 2)
-    # Then the receiver got module.created and version.published, each signed and well formed
+    # Then the receiver got module.created and version.published, each signed and well formed,
+    # the body naming the delivery its X-Spoke-Delivery header names
     assert sorted(r.event for r in healthy.received) == ["module.created", "version.published"]
     for request in healthy.received:
         assert verify(SECRET, request.headers, request.body)
         body = request.json
-        assert set(body) == {"id", "event", "created_at", "organization", "data"}
+        assert set(body) == {"id", "delivery_id", "event", "created_at", "organization", "data"}
+        assert body["delivery_id"] == request.delivery
         assert body["event"] == request.event and body["organization"] == team["org"]
         assert request.headers["Content-Type"] == "application/json"
         assert request.headers["User-Agent"] == "Spoke-Webhooks/1.0"
@@ -171,11 +173,16 @@ def test_a_failing_receiver_is_retried_with_backoff_under_one_delivery_id(
         # When a module is created and the queue is worked until nothing is left
         api.module(team["token"], "user", org=team["org"])
         events.drain()
-        # Then there were three attempts of one delivery, each signed, at least the backoff apart
+        # Then there were three attempts of one delivery, each signed, at least the backoff apart,
+        # every one the same body carrying the delivery id of its header
         attempts = flaky.received
         assert len(attempts) == 3 and len({a.delivery for a in attempts}) == 1
         assert all(verify(SECRET, a.headers, a.body) for a in attempts)
-        assert len({a.json["id"] for a in attempts}) == 1
+        assert len({a.body for a in attempts}) == 1
+        assert all(a.json["delivery_id"] == a.delivery for a in attempts)
+        # And a replay of an attempt under another X-Spoke-Delivery is refused by the receiver's check
+        replayed = {**attempts[0].headers, "X-Spoke-Delivery": "dlv-replayed"}
+        assert not verify(SECRET, replayed, attempts[0].body)
         assert all(later.at - earlier.at >= 0.9 for earlier, later in zip(attempts, attempts[1:]))
         # And the history shows them
         [delivery] = history(api, team, webhook)
@@ -249,10 +256,14 @@ def test_a_ping_reaches_only_its_webhook_and_redelivery_resends_the_payload(
                          token=team["token"], org=team["org"])
         assert again.status == 202 and again.data["redelivery_of"] == ping.data["id"]
         events.drain()
-        # Then the same payload arrives as a new delivery, freshly signed
+        # Then the same event arrives as a new delivery, freshly signed, its body naming the new delivery id
         second = healthy.received[1]
-        assert second.body == first.body and second.delivery == again.data["id"] != first.delivery
-        assert verify(SECRET, second.headers, second.body)
+        assert second.delivery == again.data["id"] != first.delivery
+        assert second.json == {**first.json, "delivery_id": again.data["id"]}
+        assert first.json["delivery_id"] == ping.data["id"]
+        assert verify(SECRET, second.headers, second.body) and verify(SECRET, first.headers, first.body)
+        # And the first request cannot pass for the redelivery (nor the other way round)
+        assert not verify(SECRET, {**first.headers, "X-Spoke-Delivery": second.delivery}, first.body)
         assert [d["id"] for d in history(api, team, webhook)] == [again.data["id"], ping.data["id"]]
 
 

@@ -73,6 +73,27 @@ def test_metadata_addresses_are_refused_even_with_loopback_allowed(monkeypatch: 
         HttpDelivery(timeout_seconds=2, allow_loopback=True).vet("http://metadata.example.test/")
 
 
+@pytest.mark.parametrize("address, reason", [
+    ("fec0::1", "fec0::1 is a site-local address"),
+    ("2002:a00:7::1", "2002:a00:7::1 is a 6to4 address of 10.0.0.7, a private address"),
+    ("64:ff9b::a00:7", "64:ff9b::a00:7 is a NAT64 address of 10.0.0.7, a private address"),
+    ("3fff::1", "3fff::1 is a documentation address (3fff::/20)"),
+    ("100.64.1.2", "100.64.1.2 is a shared (carrier-grade NAT) address (100.64.0.0/10)"),
+])
+def test_a_name_resolving_to_a_non_global_address_is_refused_saying_which_and_why(
+        monkeypatch: pytest.MonkeyPatch, address: str, reason: str) -> None:
+    # Given a name that resolves to an address that is not globally routable, and loopback allowed
+    fake_dns(monkeypatch, {"inward.example.test": [address]})
+    http = HttpDelivery(timeout_seconds=2, allow_loopback=True)
+    # When it is registered, or an attempt is made
+    with pytest.raises(InvalidWebhookUrl) as refused:
+        http.vet("https://inward.example.test/hook")
+    result = http.post("https://inward.example.test/hook", b"{}", HEADERS)
+    # Then both refuse it, naming the address and the reason
+    assert refused.value.details["reason"] == reason
+    assert not result.ok and result.error == f"refused: {reason}"
+
+
 def test_redirects_are_not_followed() -> None:
     # Given a receiver that redirects to another receiver
     with running_receiver() as target, running_receiver(default=302, location=target.url) as redirecting:

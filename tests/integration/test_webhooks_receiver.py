@@ -1,7 +1,8 @@
 """A real webhook receiver on 127.0.0.1 for the webhook tests, and the README's signature check.
 
-`verify` is the receiver-side check the README shows; the tests below run the README's snippet on
-what Spoke signs, so the documentation and the sender cannot drift apart.
+`verify` is the receiver-side check the README shows (signature, freshness, and the X-Spoke-Delivery
+header equal to the signed body's delivery_id); the tests below run the README's snippet on what
+Spoke signs, so the documentation and the sender cannot drift apart.
 """
 from __future__ import annotations
 
@@ -20,15 +21,19 @@ from typing import Any, Iterator, Mapping
 
 import pytest
 
-from chalicelib.domain.webhooks import delivery_headers
+from chalicelib.domain.webhooks import delivery_body, delivery_headers
 
 
 def verify(secret: str, headers: Mapping[str, str], body: bytes, tolerance_seconds: int = 300) -> bool:
-    """The README's receiver check: HMAC-SHA256 of "<timestamp>.<raw body>", and a fresh timestamp."""
+    """The README's receiver check: the signature on the raw bytes, a fresh timestamp, and the
+    X-Spoke-Delivery header equal to the signed body's delivery_id (so a replay under a new id fails)."""
     timestamp = headers["X-Spoke-Timestamp"]
     expected = "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    fresh = abs(time.time() - int(timestamp)) <= tolerance_seconds
-    return fresh and hmac.compare_digest(expected, headers["X-Spoke-Signature"])
+    if not hmac.compare_digest(expected, headers["X-Spoke-Signature"]):
+        return False
+    if abs(time.time() - int(timestamp)) > tolerance_seconds:
+        return False
+    return json.loads(body).get("delivery_id") == headers.get("X-Spoke-Delivery")
 
 
 @dataclass
@@ -131,18 +136,39 @@ def receiver() -> Iterator[Receiver]:
 
 
 SECRET = "a-receiver-secret-of-32-chars!!!"
+EVENT = ('{"id":"evt-1","event":"webhook.ping","created_at":"2025-01-01T00:00:00Z","organization":"o",'
+         '"data":{}}')
+
+
+def signed(delivery: str, seconds_ago: int = 0) -> tuple[dict[str, str], bytes]:
+    """Headers and body exactly as a delivery of EVENT under `delivery` carries them."""
+    body = delivery_body(EVENT, delivery)
+    return delivery_headers("webhook.ping", delivery, SECRET, int(time.time()) - seconds_ago, body), body
 
 
 def test_the_readme_check_accepts_what_spoke_signs() -> None:
-    # Given headers exactly as a delivery carries them
-    body = b'{"id":"evt-1","event":"webhook.ping","created_at":"2025-01-01T00:00:00Z","organization":"o","data":{}}'
-    headers = delivery_headers("webhook.ping", "dlv-1", SECRET, int(time.time()), body)
+    # Given headers and body exactly as a delivery carries them
+    headers, body = signed("dlv-1")
     # Then the documented check accepts them, and refuses another secret, a changed body or a stale timestamp
     assert verify(SECRET, headers, body)
     assert not verify("another-secret-of-sixteen", headers, body)
     assert not verify(SECRET, headers, body.replace(b"ping", b"pong"))
-    stale = delivery_headers("webhook.ping", "dlv-1", SECRET, int(time.time()) - 3600, body)
-    assert not verify(SECRET, stale, body)
+    stale_headers, stale_body = signed("dlv-1", seconds_ago=3600)
+    assert not verify(SECRET, stale_headers, stale_body)
+
+
+def test_a_replay_under_a_new_delivery_header_is_refused() -> None:
+    # Given a delivery a receiver has processed (and deduplicates on by its X-Spoke-Delivery)
+    headers, body = signed("dlv-1")
+    # When someone replays it within the tolerance under a new X-Spoke-Delivery
+    replayed = {**headers, "X-Spoke-Delivery": "dlv-2"}
+    # Then the signature alone would still pass, since the header is not signed...
+    signature_only = hmac.new(SECRET.encode(), f"{headers['X-Spoke-Timestamp']}.".encode() + body, hashlib.sha256)
+    assert hmac.compare_digest("sha256=" + signature_only.hexdigest(), replayed["X-Spoke-Signature"])
+    # ...but the documented check refuses it: the signed body names dlv-1
+    assert verify(SECRET, headers, body) and not verify(SECRET, replayed, body)
+    # And without the header at all it is refused too
+    assert not verify(SECRET, {k: v for k, v in headers.items() if k != "X-Spoke-Delivery"}, body)
 
 
 def test_the_readme_shows_this_check() -> None:
@@ -151,10 +177,12 @@ def test_the_readme_shows_this_check() -> None:
     [snippet] = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "def verify" in block]
     namespace: dict[str, Any] = {}
     exec(snippet, namespace)  # noqa: S102 - our own README
-    # Then it accepts a real delivery's headers and refuses a tampered body
-    body = b'{"id":"evt-2"}'
-    headers = delivery_headers("module.created", "dlv-2", SECRET, int(time.time()), body)
-    assert namespace["verify"](SECRET, headers, body) and not namespace["verify"](SECRET, headers, body + b" ")
+    readme_verify = namespace["verify"]
+    # Then it accepts a real delivery, and refuses a tampered body and a replay under a new delivery id
+    headers, body = signed("dlv-2")
+    assert readme_verify(SECRET, headers, body) and not readme_verify(SECRET, headers, body + b" ")
+    assert not readme_verify(SECRET, {**headers, "X-Spoke-Delivery": "dlv-3"}, body), (
+        "the README's verify() must also check X-Spoke-Delivery against the signed body's delivery_id")
 
 
 def test_the_receiver_records_and_answers_in_order(receiver: Receiver) -> None:
