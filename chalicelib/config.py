@@ -34,6 +34,12 @@ class Settings(BaseModel):
     webhook_allow_loopback: bool = False
     webhook_history_days: int = Field(default=30, ge=1, le=365)
     webhook_max_per_org: int = Field(default=20, ge=1, le=100)
+    # Bounds of each protoc run: the API's (publish, /validate) must answer within API Gateway's 29 s
+    # and fit its 1024 MB function; the compile function's run longer, in 3008 MB.
+    protoc_timeout_seconds: float = Field(default=20.0, gt=0, le=28)
+    protoc_memory_mib: int = Field(default=768, ge=16, le=10240)
+    compile_timeout_seconds: float = Field(default=120.0, gt=0, le=900)
+    compile_memory_mib: int = Field(default=2048, ge=16, le=10240)
 
     @field_validator("webhook_retry_delays", mode="before")
     @classmethod
@@ -82,5 +88,9 @@ def get_settings() -> Settings:
         "webhook_allow_loopback": env.get("SPOKE_WEBHOOK_ALLOW_LOOPBACK"),
         "webhook_history_days": env.get("SPOKE_WEBHOOK_HISTORY_DAYS"),
         "webhook_max_per_org": env.get("SPOKE_WEBHOOK_MAX_PER_ORG"),
+        "protoc_timeout_seconds": env.get("SPOKE_PROTOC_TIMEOUT_SECONDS"),
+        "protoc_memory_mib": env.get("SPOKE_PROTOC_MEMORY_MIB"),
+        "compile_timeout_seconds": env.get("SPOKE_COMPILE_TIMEOUT_SECONDS"),
+        "compile_memory_mib": env.get("SPOKE_COMPILE_MEMORY_MIB"),
     }
     return Settings(**{k: v for k, v in values.items() if v is not None})

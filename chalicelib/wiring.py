@@ -10,7 +10,7 @@ from chalicelib.adapters.cursors import CursorSigner
 from chalicelib.adapters.dynamo import Table
 from chalicelib.adapters.organizations_store import OrganizationsStore
 from chalicelib.adapters.passwords import Argon2Passwords
-from chalicelib.adapters.protoc import ProtocRunner
+from chalicelib.adapters.protoc import ProtocLimits, ProtocRunner
 from chalicelib.adapters.queues import Queues
 from chalicelib.adapters.registry_store import RegistryStore
 from chalicelib.adapters.secrets import ssm_secret
@@ -57,7 +57,8 @@ def services() -> Services:
     events = EventPublisher(queues)
     modules = ModulesService(registry, orgs_store, cursors, check_rule_ids, events)
     compatibility = CompatibilityService(registry, blobs, modules)
-    compilation = CompilationService(registry, blobs, queues, CodeGenerator(),
+    generator = CodeGenerator(timeout=settings.compile_timeout_seconds, memory_mib=settings.compile_memory_mib)
+    compilation = CompilationService(registry, blobs, queues, generator,
                                      {name: language.description for name, language in LANGUAGES.items()},
                                      settings.download_url_ttl_seconds, events)
     return Services(
@@ -67,8 +68,9 @@ def services() -> Services:
                                                  settings.password_hash_memory_kib)),
         organizations=OrganizationsService(orgs_store, accounts_store),
         modules=modules,
-        versions=VersionsService(registry, blobs, modules, cursors, SchemaService(registry, blobs, ProtocRunner()),
-                                 compatibility, compilation, events, settings.max_files_per_version),
+        versions=VersionsService(registry, blobs, modules, cursors,
+                                 SchemaService(registry, blobs, _protoc_runner(settings)), compatibility,
+                                 compilation, events, settings.max_files_per_version),
         compatibility=compatibility,
         compilation=compilation,
         system=SystemService(registry, blobs, queues),
@@ -76,6 +78,11 @@ def services() -> Services:
                                                                     settings.webhook_allow_loopback),
                                  queues, cursors, _delivery_policy(settings)),
     )
+
+
+def _protoc_runner(settings: Settings) -> ProtocRunner:
+    """The registry's protoc, bounded so that a request over it is a 422, never a stuck or killed function."""
+    return ProtocRunner(limits=ProtocLimits(settings.protoc_timeout_seconds, settings.protoc_memory_mib))
 
 
 def _delivery_policy(settings: Settings) -> DeliveryPolicy:

@@ -7,35 +7,30 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
 from google.protobuf import descriptor_pb2
 
-from chalicelib.adapters.protoc import find_protoc
+from chalicelib.adapters.protoc import ProtocLimits, find_protoc, find_well_known_include, run_protoc
+
+# A local run on a developer's or CI machine: bounded, but far above the registry's request bounds.
+CLI_LIMITS = ProtocLimits(timeout_seconds=600, memory_mib=8192)
 
 
 class CompileError(Exception):
     """protoc is missing or rejected the sources; the message carries protoc's own diagnostics."""
 
 
-def _protoc() -> str:
-    """The same protoc the registry uses (SPOKE_PROTOC_PATH, the layer, PATH, beside this Python)."""
+def _protoc() -> tuple[str, str]:
+    """The same protoc the registry uses (SPOKE_PROTOC_PATH, the layer, PATH, beside this Python), and
+    its well-known types' include root."""
     try:
-        return find_protoc()
+        protoc = find_protoc()
+        return protoc, find_well_known_include(protoc)
     except RuntimeError as error:
         raise CompileError(str(error)) from None
-
-
-def _well_known_include(protoc: str) -> list[str]:
-    """The include/ directory shipped next to protoc's bin/, if any (google/protobuf/*.proto)."""
-    for candidate in (Path(protoc).resolve().parent.parent / "include", Path(sys.executable).parent.parent / "include"):
-        if (candidate / "google" / "protobuf" / "descriptor.proto").exists():
-            return [f"-I{candidate}"]
-    return []
 
 
 def proto_files(directory: Path) -> list[str]:
@@ -44,45 +39,50 @@ def proto_files(directory: Path) -> list[str]:
 
 
 def compile_directory(
-    directory: str | os.PathLike[str], roots: Sequence[str] = (".",)
+    directory: str | os.PathLike[str], roots: Sequence[str] = (".",), limits: ProtocLimits = CLI_LIMITS
 ) -> descriptor_pb2.FileDescriptorSet:
     """Compile every .proto under each root (relative to `directory`); the roots are the include paths.
 
     A plain directory has one root, itself; a buf.yaml v2 workspace lists its module directories.
+    protoc runs as everywhere else (run_protoc): its own well-known types come first, so a vendored
+    copy of google/protobuf/*.proto is not compiled (imports of it get protoc's own).
     """
     base = Path(directory).resolve()
     if not base.is_dir():
         raise CompileError(f"{directory}: not a directory")
-    include_args: list[str] = []
-    files: list[str] = []
+    protoc, well_known = _protoc()
+    include: list[str] = []
+    inputs: list[tuple[str, str]] = []
+    sources: dict[str, Path] = {}
     for root in roots:
         root_path = (base / root).resolve()
         if not root_path.is_dir():
             raise CompileError(f"{directory}: module directory {root} does not exist")
-        include_args.append(f"-I{root_path}")
-        files += [str(root_path / relative) for relative in proto_files(root_path)]
-    if not files:
+        include.append(str(root_path))
+        for relative in proto_files(root_path):
+            if os.path.isfile(os.path.join(well_known, relative)):
+                continue                      # a vendored well-known type: protoc's own is used
+            inputs.append((str(root_path), relative))
+            sources.setdefault(relative, root_path / relative)
+    if not inputs:
         raise CompileError(f"{directory}: no .proto files found")
-    protoc = _protoc()
     with tempfile.TemporaryDirectory(prefix="spoke-protoc-") as tmp:
-        out = Path(tmp) / "image.binpb"
-        arguments = Path(tmp) / "arguments.txt"  # an @file keeps thousands of paths off the command line
-        arguments.write_text("\n".join(files))
-        command = [protoc, *include_args, *_well_known_include(protoc), "--include_imports", "--include_source_info",
-                   f"--descriptor_set_out={out}", f"@{arguments}"]
+        out = Path(tmp).resolve() / "image.binpb"
         try:
-            proc = subprocess.run(command, capture_output=True, text=True, cwd=base)
+            run = run_protoc([protoc], well_known=well_known, include=include,
+                             options=[("--include_imports", None), ("--include_source_info", None),
+                                      ("--descriptor_set_out", str(out))],
+                             inputs=inputs, limits=limits, cwd=str(base))
+        except ValueError as error:
+            raise CompileError(f"{directory}: {error}") from None
         except OSError as error:
             raise CompileError(f"could not run protoc ({protoc}): {error}") from error
-        if proc.returncode != 0:
-            raise CompileError((proc.stderr or proc.stdout).strip() or f"protoc exited with {proc.returncode}")
+        if run.limit_exceeded:
+            raise CompileError(f"{run.limit_exceeded} compiling {directory}")
+        if not run.ok:
+            raise CompileError((run.stderr or run.stdout).strip() or f"protoc exited with {run.returncode}")
         fds = descriptor_pb2.FileDescriptorSet()
         fds.ParseFromString(out.read_bytes())
-    sources = {}
-    for root in roots:
-        root_path = (base / root).resolve()
-        for relative in proto_files(root_path):
-            sources.setdefault(relative, root_path / relative)
     align_source_info_with_buf(fds, sources)
     return fds
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.domain.dependencies import DependencyRef
-from chalicelib.domain.errors import DependencyConflict, DependencyNotFound, InvalidProto, UnresolvedImport
+from chalicelib.domain.errors import (CompileLimitExceeded, DependencyConflict, DependencyNotFound, InvalidProto,
+                                     UnresolvedImport)
 from chalicelib.domain.schema import CompileOutcome
 from chalicelib.domain.uploads import UploadedFile
 from chalicelib.services.ports import BlobsPort, RegistryPort
@@ -69,8 +70,14 @@ class SchemaService:
                                     closure=sorted(closure.values(), key=lambda e: e["module"]), files=files)
 
     def compile(self, uploads: list[UploadedFile], dependencies: ResolvedDependencies) -> CompileOutcome:
-        """protoc's verdict; an invalid set of sources raises with every error located."""
+        """protoc's verdict; an invalid set of sources raises with every error located, a run over its
+        time or memory bound raises COMPILE_LIMIT_EXCEEDED (a judgement on the size, not the sources)."""
         outcome = self._compiler.descriptor_set({u.path: u.content for u in uploads}, dependencies.files)
+        if outcome.limit_exceeded:
+            raise CompileLimitExceeded(
+                f"{outcome.limit_exceeded} while compiling these sources; they are too large or too complex "
+                "to check in one request: split them into smaller modules that depend on each other",
+                details={"limit": outcome.limit_exceeded})
         if outcome.ok:
             return outcome
         for error in outcome.errors:

@@ -128,3 +128,25 @@ def test_recompile_and_unknown_languages(api: Api, published: dict, aws_env: dic
     assert {"go", "python", "java", "cpp", "csharp"} <= {entry["name"] for entry in listed["languages"]}
     assert listed["versions"]["protoc"]
 
+
+
+def test_a_compile_over_its_bound_fails_each_language_with_the_bound(api: Api, client: Client, published: dict,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib import wiring
+
+    # Given the compile function's protoc runs under a bound these sources exceed
+    monkeypatch.setenv("SPOKE_COMPILE_TIMEOUT_SECONDS", "0.001")
+    wiring.reset()
+    # When the job runs
+    payload, _ = _run(client, [json.dumps(published["job"])])
+    # Then it is done (not retried), and every language that needs protoc failed saying which bound
+    assert payload == {"batchItemFailures": []}
+    compilation = api.get("/modules/user/versions/v1.0.0").data["compilation"]
+    bound = "protoc went over its time limit of 0.001 s"
+    builtin = sorted(set(compilation) - {"descriptor_set", "go"})  # go also needs protoc-gen-go installed
+    assert len(builtin) >= 8
+    assert {name: (compilation[name]["status"], compilation[name]["error"]) for name in builtin} == {
+        name: ("failed", bound) for name in builtin}
+    assert compilation["descriptor_set"]["status"] == "succeeded"   # the stored one: no protoc run
+    failed = api.get("/modules/user/versions/v1.0.0/download/python")
+    assert (failed.status, failed.code) == (422, "COMPILATION_FAILED") and bound in failed.body["error"]["message"]

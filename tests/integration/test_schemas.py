@@ -130,3 +130,42 @@ def test_the_same_path_from_two_dependencies_is_a_conflict(api: Api, token: str)
     # Then the clash is named with both origins
     assert (reply.status, reply.code) == (400, "DEPENDENCY_CONFLICT")
     assert set(reply.body["error"]["details"]["dependencies"]) == {"common@v1.0.0", "fork@v1.0.0"}
+
+
+def _dense(messages: int) -> str:
+    fields = " ".join(f"string f{j} = {j + 1};" for j in range(40))
+    return 'syntax = "proto3";\npackage big.v1;\n' + "\n".join(f"message M{i} {{ {fields} }}" for i in range(messages))
+
+
+@pytest.mark.parametrize("setting, value, bound", [
+    ("SPOKE_PROTOC_TIMEOUT_SECONDS", "0.001", "protoc went over its time limit of 0.001 s"),
+    ("SPOKE_PROTOC_MEMORY_MIB", "16", "protoc went over its memory limit of 16 MiB"),
+])
+def test_a_compile_over_its_bound_is_a_422_that_stores_nothing(api: Api, token: str, monkeypatch: pytest.MonkeyPatch,
+                                                               setting: str, value: str, bound: str) -> None:
+    from chalicelib import wiring
+
+    # Given the registry's protoc runs under a tight bound
+    monkeypatch.setenv(setting, value)
+    wiring.reset()
+    files = {"big/v1/big.proto": _dense(1500)}
+    # When sources that need more are published or validated
+    published = api.post("/modules/billing/versions", {"version": "v1.0.0", "files": files}, token=token)
+    validated = api.post("/validate", {"files": files}, token=token)
+    # Then both are a clear 422 that names the bound, and nothing is stored
+    for reply in (published, validated):
+        assert (reply.status, reply.code) == (422, "COMPILE_LIMIT_EXCEEDED"), reply.body
+        assert reply.body["error"]["message"].startswith(bound)
+        assert reply.body["error"]["details"] == {"limit": bound}
+    assert api.get("/modules/billing").data["versions"] == []
+    assert "spoke_versions_total 1\n" in api.get("/metrics").raw.decode()
+
+
+def test_an_upload_cannot_replace_a_well_known_type(api: Api, token: str) -> None:
+    evil = 'syntax = "proto3";\npackage google.protobuf;\nmessage Timestamp { string evil = 1; }\n'
+    for files in ({"user/v1/user.proto": USER, "google/protobuf/timestamp.proto": evil},
+                  {"a.proto": 'syntax = "proto3";\n', "-Igoogle/protobuf/timestamp.proto": evil}):
+        reply = api.post("/modules/user/versions", {"version": "v1.0.0", "files": files,
+                                                    "dependencies": ["common@v1.0.0"]}, token=token)
+        assert reply.status == 400, reply.body
+    assert api.get("/modules/user").data["versions"] == []

@@ -154,3 +154,14 @@ def test_unknown_languages_are_refused_before_anything_runs():
     generator = codegen.CodeGenerator(protoc_path="/nonexistent/protoc")
     with pytest.raises(ValueError, match="unknown languages"):
         generator.generate({"a.proto": b""}, {}, ["go", "rust"])
+
+
+@pytest.mark.parametrize("option", ["../../x", "example.com/a/../b", "-flag/x;x"])
+def test_a_go_package_go_would_refuse_fails_go_alone_with_the_reason(option):
+    # Given a file whose go_package is no Go import path, When it is compiled to go and python
+    source = f'syntax = "proto3";\npackage a.v1;\noption go_package = "{option}";\nmessage A {{}}\n'.encode()
+    result = codegen.CodeGenerator().generate({"a/v1/a.proto": source}, {}, ["go", "python"])
+    # Then go fails naming the file and the path, no go.mod is made from it, and python still succeeds
+    go = result.outputs["go"]
+    assert go.zip_bytes is None and "a/v1/a.proto" in go.error and "is not a Go import path" in go.error
+    assert result.outputs["python"].error is None

@@ -4,7 +4,8 @@ Used by the compile function, which runs with the protoc Lambda layer (layers/pr
 
 How a generation runs:
 1. The version's files go under one include root, its dependencies' files under another; the
-   layer's well-known types are found by protoc itself (../include beside its binary).
+   layer's well-known types (../include beside protoc's binary) come first on the include path, so
+   nothing uploaded can replace them. protoc runs through `adapters.protoc.run_protoc` only.
 2. One protoc pass writes the FileDescriptorSet (imports and source info included). It validates the
    sources once for every language, is the `descriptor_set` output, and tells which files have
    services and which Go import path each file has (`go_package`, else `go_package_prefix`).

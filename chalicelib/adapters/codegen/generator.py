@@ -9,10 +9,12 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from google.protobuf import descriptor_pb2
 
-from chalicelib.adapters.protoc import find_protoc, write_source_trees
+from chalicelib.adapters.protoc import (Option, ProtocInput, ProtocLimits, ProtocRun, find_protoc,
+                                        find_well_known_include, run_protoc, write_source_trees)
 from chalicelib.adapters.codegen.languages import (DESCRIPTOR_SET_NAME, GRPC_TOOLS, LANGUAGES, MANIFEST_NAME,
                                                    TIMEOUT_SECONDS, GenerationResult, LanguageOutput)
 from chalicelib.adapters.codegen.packaging import (build_manifest, check_proto_paths, deterministic_zip, go_import_plan,
@@ -20,12 +22,22 @@ from chalicelib.adapters.codegen.packaging import (build_manifest, check_proto_p
                                                    runtime_requirements, trim_error)
 
 
+COMPILE_MEMORY_MIB = 2048          # per process (protoc, a plugin, grpc_tools' Python); the function has 3008 MB
+
+
+def _option(template: str, out: str = "") -> Option:
+    """A trusted flag template from LANGUAGES or go_m_flags ('--go_out={out}', '--include_imports',
+    '--go_opt=Mfile=path') as the (flag, value) pair run_protoc renders as one argument."""
+    flag, has_value, value = template.partition("=")
+    return (flag, value.replace("{out}", out) if has_value else None)
+
+
 # --- the generator ---------------------------------------------------------------------------------
 
 @dataclass
 class _Plan:
     """What a language needs in the protoc run, or why it cannot run."""
-    flags: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)            # templates: "{out}" is the output directory
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     plugins: dict[str, str] = field(default_factory=dict)     # name → version, for the manifest
@@ -34,10 +46,10 @@ class _Plan:
 
 class CodeGenerator:
     def __init__(self, protoc_path: str | None = None, bin_dir: str | None = None,
-                 timeout: float = TIMEOUT_SECONDS) -> None:
+                 timeout: float = TIMEOUT_SECONDS, memory_mib: int = COMPILE_MEMORY_MIB) -> None:
         self._protoc = protoc_path
         self._bin_dir = os.path.abspath(bin_dir) if bin_dir else None
-        self._timeout = timeout
+        self.limits = ProtocLimits(timeout, memory_mib)   # every run's bounds; over one fails its languages
         self._versions: dict[str, str] | None = None
 
     # discovery
@@ -65,12 +77,12 @@ class CodeGenerator:
         return beside if os.path.isfile(beside) and os.access(beside, os.X_OK) else None
 
     def include_dir(self) -> str | None:
-        """The well-known types' include root that protoc itself uses (../include or include)."""
-        base = os.path.dirname(os.path.realpath(self.protoc))
-        for candidate in (os.path.join(base, os.pardir, "include"), os.path.join(base, "include")):
-            if os.path.isfile(os.path.join(candidate, "google", "protobuf", "descriptor.proto")):
-                return os.path.normpath(candidate)
-        return None
+        """The well-known types' include root that protoc itself uses (../include or include); every
+        run puts it first, so no source can shadow a well-known type."""
+        try:
+            return find_well_known_include(self.protoc)
+        except RuntimeError:
+            return None
 
     @staticmethod
     def grpc_tools_version() -> str | None:
@@ -96,7 +108,7 @@ class CodeGenerator:
         """{"protoc": "36.2", "protoc-gen-go": "1.28.1", "protoc-gen-go-grpc": "1.0", "grpcio-tools": ...}
         for what is available."""
         if self._versions is None:
-            found = {"protoc": self._tool_version(self.protoc) or ""}
+            found = {"protoc": self._protoc_version() or ""}
             for name in ("protoc-gen-go", "protoc-gen-go-grpc"):
                 path = self.plugin_path(name)
                 version = self._tool_version(path) if path else None
@@ -108,7 +120,14 @@ class CodeGenerator:
             self._versions = found
         return dict(self._versions)
 
+    def _protoc_version(self) -> str | None:
+        run = self._run([self.protoc], [], [("--version", None)], [],
+                        limits=ProtocLimits(30, self.limits.memory_mib))
+        words = run.stdout.split()
+        return words[-1].lstrip("v") if run.ok and words else None
+
     def _tool_version(self, path: str) -> str | None:
+        """A plugin's version (`<plugin> --version`: fixed arguments, nothing from a user)."""
         try:
             result = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
                                     env=self._env())
@@ -137,15 +156,23 @@ class CodeGenerator:
             return _Generation(self, work, files, dependency_files, requested, go_package_prefix,
                                module, version, versions).run(descriptor_set)
 
-    def _run(self, command: list[str], cwd: str, env: dict[str, str] | None = None) -> tuple[bool, str]:
+    def _run(self, program: Sequence[str], include: Sequence[str], options: Sequence[Option],
+             inputs: Sequence[ProtocInput], env: dict[str, str] | None = None,
+             limits: ProtocLimits | None = None) -> ProtocRun:
+        """One protoc run (`program`: protoc, or Python's grpc_tools.protoc) through run_protoc: the
+        well-known types first, inputs as absolute paths, within this generator's limits."""
+        well_known = self.include_dir()
+        if well_known is None:
+            return ProtocRun(None, stderr=f"the well-known types (google/protobuf/*.proto) were not found beside "
+                                          f"{self.protoc}")
         try:
-            result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=self._timeout,
-                                    env=env or self._env())
-        except subprocess.TimeoutExpired:
-            return False, f"timed out after {self._timeout:g} s"
+            return run_protoc(program, well_known=well_known, include=include, options=options, inputs=inputs,
+                              limits=limits or self.limits, env=env or self._env(),
+                              cwd=include[0] if include else None)
+        except ValueError as error:      # an argument that could have become an option: nothing ran
+            return ProtocRun(None, stderr=f"refused to run protoc: {error}")
         except OSError as error:
-            return False, f"could not run {command[0]}: {error}"
-        return result.returncode == 0, result.stderr
+            return ProtocRun(None, stderr=f"could not run {program[0]}: {error}")
 
 
 class _Generation:
@@ -157,8 +184,9 @@ class _Generation:
         self.g, self.work, self.files, self.requested = generator, work, files, requested
         self.prefix, self.module, self.version, self.versions = prefix, module, version, versions
         self.src, self.deps = write_source_trees(work, files, dependency_files)
-        self.inputs = sorted(files)
-        self.include = [f"-I{self.src}", f"-I{self.deps}"]
+        self.names = sorted(files)
+        self.inputs: list[ProtocInput] = [(self.src, name) for name in self.names]
+        self.include = [self.src, self.deps]
         self.go: dict[str, object] | None = None
         self.with_services: list[str] = []                  # own files with services
         self.go_packages: dict[str, str | None] = {}        # every file → its go_package option
@@ -170,18 +198,21 @@ class _Generation:
         os.makedirs(path, exist_ok=True)
         return path
 
-    def error(self, text: str) -> str:
-        return trim_error(text, [self.src, self.deps, self.work])
+    def error(self, run: ProtocRun, prefix: str = "") -> str:
+        """A failed run's message for the client: the bound it went over, or protoc's trimmed stderr."""
+        if run.limit_exceeded:
+            return run.limit_exceeded
+        return trim_error(prefix + run.stderr, [self.src, self.deps, self.work, self.g.include_dir() or ""])
 
     def run(self, descriptor_set: bytes | None = None) -> GenerationResult:
         descriptor_dir = self.out_dir("descriptor_set")
         if descriptor_set is not None:
             Path(descriptor_dir, DESCRIPTOR_SET_NAME).write_bytes(descriptor_set)
         else:
-            descriptor_flags = [flag.format(out=descriptor_dir) for flag in LANGUAGES["descriptor_set"].protoc_flags]
-            ok, stderr = self.g._run([self.g.protoc, *self.include, *descriptor_flags, *self.inputs], cwd=self.src)
-            if not ok:
-                message = self.error(stderr)
+            descriptor_flags = [_option(flag, descriptor_dir) for flag in LANGUAGES["descriptor_set"].protoc_flags]
+            run = self.g._run([self.g.protoc], self.include, descriptor_flags, self.inputs)
+            if not run.ok:
+                message = self.error(run)
                 return GenerationResult({name: LanguageOutput(name, error=message) for name in self.requested},
                                         self.versions)
         fds = descriptor_pb2.FileDescriptorSet.FromString(
@@ -194,17 +225,19 @@ class _Generation:
         runnable = [name for name, plan in plans.items() if plan.error is None]
         failures: dict[str, str] = {}
         if runnable:
-            ok, stderr = self.protoc_run(runnable, plans)
-            if not ok:
+            run = self.protoc_run(runnable, plans)
+            if run.limit_exceeded:          # the sources are too big for the bounds: no language alone fits
+                failures.update({name: run.limit_exceeded for name in runnable})
+            elif not run.ok:
                 for name in runnable:       # find out which languages fail, and keep the others
-                    alone_ok, alone_err = self.protoc_run([name], plans, fresh=True)
-                    if not alone_ok:
-                        failures[name] = self.error(alone_err or stderr)
+                    alone = self.protoc_run([name], plans, fresh=True)
+                    if not alone.ok:
+                        failures[name] = self.error(alone if alone.stderr or alone.limit_exceeded else run)
         for name in runnable:
             if name not in failures and plans[name].python_grpc:
-                grpc_ok, grpc_err = self.python_grpc_run()
-                if not grpc_ok:
-                    failures[name] = self.error("grpc_tools.protoc: " + grpc_err)
+                grpc = self.python_grpc_run()
+                if not grpc.ok:
+                    failures[name] = self.error(grpc, "grpc_tools.protoc: ")
 
         outputs: dict[str, LanguageOutput] = {}
         for name in self.requested:
@@ -221,11 +254,19 @@ class _Generation:
         language, plan = LANGUAGES[name], _Plan()
         plan.flags = list(language.protoc_flags)
         if name == "go":
+            go_plan = go_import_plan(self.go_packages, self.prefix)
+            if go_plan.invalid:
+                # a go_package Go would refuse must not become a go.mod module path or an import
+                return _Plan(error="Go output needs valid Go import paths: " + "; ".join(go_plan.invalid[:10]))
             gen_go = self.g.plugin_path("protoc-gen-go")
             if gen_go is None:
                 return _Plan(error="protoc-gen-go not found (beside protoc, in bin_dir or on PATH)")
             plan.plugins["protoc-gen-go"] = self.versions.get("protoc-gen-go", "")
-            go_plan = go_import_plan(self.go_packages, self.prefix)
+            unsafe = sorted(n for n, path in go_plan.mappings.items() if "," in n or "," in path)
+            if unsafe:
+                # protoc joins plugin options with ',': a comma would hand protoc-gen-go an option of its own
+                return _Plan(error="Go import paths cannot contain ',': " + ", ".join(
+                    f"{n} -> {go_plan.mappings[n]}" for n in unsafe[:10]))
             if go_plan.missing:
                 # protoc-gen-go itself refuses files without an import path; its message is the one users see.
                 plan.notes.append("no Go import path for " + ", ".join(go_plan.missing)
@@ -239,8 +280,8 @@ class _Generation:
                     plan.plugins["protoc-gen-go-grpc"] = self.versions.get("protoc-gen-go-grpc", "")
                     plan.flags += [*language.grpc_flags, f"--plugin=protoc-gen-go-grpc={gen_grpc}",
                                    *go_m_flags(go_plan.mappings, "go-grpc_opt")]
-            own = {name_: go_plan.import_paths[name_] for name_ in self.inputs if name_ in go_plan.import_paths}
-            root = go_module_root(self.inputs, own) if len(own) == len(self.inputs) else None
+            own = {name_: go_plan.import_paths[name_] for name_ in self.names if name_ in go_plan.import_paths}
+            root = go_module_root(self.names, own) if len(own) == len(self.names) else None
             external = sorted({path for file_name, path in go_plan.import_paths.items()
                                if file_name not in own and not path.startswith("google.golang.org/protobuf/")
                                and not (root and (path == root or path.startswith(root + "/")))})
@@ -257,23 +298,20 @@ class _Generation:
                 plan.notes.append("gRPC stubs (*_pb2_grpc.py) not generated: grpcio-tools is not installed")
         return plan
 
-    def protoc_run(self, names: list[str], plans: dict[str, _Plan], fresh: bool = False) -> tuple[bool, str]:
-        flags: list[str] = []
+    def protoc_run(self, names: list[str], plans: dict[str, _Plan], fresh: bool = False) -> ProtocRun:
+        options: list[Option] = []
         for name in names:
             out = self.out_dir(name, fresh)
-            flags += [flag.replace("{out}", out) for flag in plans[name].flags]
-        return self.g._run([self.g.protoc, *self.include, *flags, *self.inputs], cwd=self.src)
+            options += [_option(flag, out) for flag in plans[name].flags]
+        return self.g._run([self.g.protoc], self.include, options, self.inputs)
 
-    def python_grpc_run(self) -> tuple[bool, str]:
-        include = list(self.include)
-        wkt = self.g.include_dir()
-        if wkt:
-            include.append(f"-I{wkt}")
+    def python_grpc_run(self) -> ProtocRun:
+        """grpcio-tools' bundled protoc and plugin, through the same run_protoc (well-known types first)."""
         env = self.g._env()
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-        command = [sys.executable, "-m", "grpc_tools.protoc", *include,
-                   f"--grpc_python_out={self.out_dir('python')}", *self.with_services]
-        return self.g._run(command, cwd=self.src, env=env)
+        return self.g._run([sys.executable, "-m", "grpc_tools.protoc"], self.include,
+                           [("--grpc_python_out", self.out_dir("python"))],
+                           [(self.src, name) for name in self.with_services], env=env)
 
     def collect(self, name: str) -> dict[str, bytes]:
         root = self.out_dir(name)

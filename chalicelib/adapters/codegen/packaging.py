@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 
 
 from chalicelib.domain.go_paths import go_import_path_problem
+from chalicelib.adapters.protoc import check_input_name
 from chalicelib.adapters.codegen.languages import (ERROR_LIMIT, GRPC_GO_SUPPORT_PACKAGE, MANIFEST_SCHEMA, RUNTIME_MAJOR,
                                                    ZIP_DATE)
 
@@ -209,8 +210,6 @@ def manifest_bytes(manifest: Mapping[str, object]) -> bytes:
 
 
 def check_proto_paths(files: Iterable[str]) -> None:
+    """The same rule run_protoc applies to its inputs (relative .proto paths that cannot become options)."""
     for name in files:
-        parts = name.split("/")
-        if (not name.endswith(".proto") or name.startswith("/") or "\\" in name
-                or any(part in ("", ".", "..") for part in parts)):
-            raise ValueError(f"not a relative .proto path: {name!r}")
+        check_input_name(name)
