@@ -32,7 +32,7 @@ _MUTATIONS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def new_request_id(incoming: str | None) -> str:
-    if incoming and 8 <= len(incoming) <= 128 and all(c.isalnum() or c in "-_." for c in incoming):
+    if incoming and 8 <= len(incoming) <= 128 and all(c.isascii() and (c.isalnum() or c in "-_.") for c in incoming):
         return incoming
     return f"req-{uuid.uuid4().hex}"
 

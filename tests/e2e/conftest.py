@@ -56,3 +56,11 @@ def register_user(api_url: str) -> Callable[[], str]:
 def token(register_user: Callable[[], str]) -> str:
     """Given a freshly registered, signed-in user: their bearer token."""
     return register_user()
+
+
+@pytest.fixture(scope="module")
+def isolated_stack() -> Iterator[Stack]:
+    """Given a registry of its own (started for one test module): its table and bucket hold only what that
+    module stores, and no other test's compile jobs or webhook retries write to them meanwhile."""
+    with running_stack(api_port=free_port(), aws_port=free_port(), quiet=True) as running:
+        yield running
