@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration e2e bench clean
+.PHONY: install run test unit integration e2e bench layers clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,15 @@ e2e: install
 
 bench: install
 	$(PY) bench/api_costs.py
+	$(PY) bench/package_sizes.py
 	$(PY) bench/compile_bench.py
 	$(PY) bench/breaking_bench.py
+
+# The Lambda layers infra/template.yaml points at (build/layers/*.zip; `aws cloudformation package`
+# uploads them): protoc for the API and the compile function, grpcio-tools for the compile function only.
+layers: install
+	$(PY) layers/protoc/build.py --out build/layers/protoc.zip --verify
+	$(PY) layers/grpc_tools/build.py --out build/layers/grpc_tools.zip --verify
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,7 +1,8 @@
 """What a request costs Spoke: cold-start time, and AWS API calls per endpoint.
 
-Run from the repo root: `.venv/bin/python bench/api_costs.py` (or `make bench`). Everything runs
-against moto's in-process AWS, so it needs no account and prints figures only: nothing here
+Run from the repo root: `.venv/bin/python bench/api_costs.py [--cold-only] [--app-dir DIR]` (or
+`make bench`). Everything runs against moto (the cold start against the embedded AWS in another
+process, the call counts in process), so it needs no account and prints figures only: nothing here
 asserts a timing, because timings depend on the machine.
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -24,7 +26,7 @@ os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="testing", A
 for _var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
 
-COLD_RUNS = 5
+COLD_RUNS = 9
 SIZES = (10, 1000)
 FILE_PATH = "bench/v1/bench.proto"
 
@@ -45,43 +47,118 @@ def start_moto() -> Any:
     return mock
 
 
-def cold_child(kind: str) -> None:
-    """One cold start, in this fresh process: moto setup is untimed, app import + first GET /health timed."""
-    mock = start_moto()
-    from chalice.test import Client  # the harness itself is loaded the same way for both apps
+# One cold start, as Lambda has one: a fresh interpreter imports the app and serves its first
+# GET /health through chalice.test.Client. The AWS it talks to is the embedded one in another
+# process (as AWS is, for Lambda), so nothing of moto is in the measured process. The bare app is
+# Chalice with one /health route that makes one DynamoDB GetItem (the item Spoke's health check
+# reads), so the ratio is what Spoke adds on top of "Chalice + boto3 + one AWS call".
+COLD_CHILD = """\
+import json, resource, sys, time
+started = time.perf_counter()
+kind = sys.argv[1]
+from chalice.test import Client
+harness = time.perf_counter()
+if kind == "spoke":
+    from app import app
+else:
+    import os
+    import boto3
+    from chalice import Chalice
+    app = Chalice(app_name="bare")
 
+    @app.route("/health")
+    def health():
+        boto3.client("dynamodb").get_item(TableName=os.environ["SPOKE_TABLE_NAME"],
+                                          Key={"PK": {"S": "HEALTH"}, "SK": {"S": "PROBE"}})
+        return {"status": "ok"}
+imported = time.perf_counter()
+with Client(app) as client:
+    status = client.http.get("/health").status_code
+done = time.perf_counter()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"status": status, "harness_ms": (harness - started) * 1000,
+                  "import_ms": (imported - harness) * 1000, "request_ms": (done - imported) * 1000,
+                  "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000, "peak_mib": usage.ru_maxrss / 1024,
+                  "modules": len(sys.modules)}), flush=True)
+"""
+
+
+def cold_run(kind: str, env: dict[str, str], app_dir: Path) -> dict[str, float]:
+    """One child process. `cold_ms`: from spawn to its first response (the line it prints then), which is
+    what a Lambda cold start costs; `exit_ms`: until the process has exited (interpreter teardown too,
+    which Lambda never waits for). `peak_mib`: the child's ru_maxrss when it answered."""
     started = time.perf_counter()
-    if kind == "spoke":
-        from app import app
-    else:
-        from chalice import Chalice
-        app = Chalice(app_name="bare")
-        app.route("/health")(lambda: {"status": "ok"})
-    imported = time.perf_counter()
-    with Client(app) as client:
-        status = client.http.get("/health").status_code
-    done = time.perf_counter()
-    mock.stop()
-    print(json.dumps({"ms": (done - started) * 1000, "import_ms": (imported - started) * 1000, "status": status}))
+    child = subprocess.Popen([sys.executable, "-c", COLD_CHILD, kind], cwd=app_dir, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = child.stdout.readline() if child.stdout else ""
+    answered = time.perf_counter()
+    rest, errors = child.communicate(timeout=120)
+    exited = time.perf_counter()
+    if child.returncode != 0 or not line:
+        raise RuntimeError(f"cold {kind} child failed:\n{errors}")
+    result = json.loads(line)
+    result.update(cold_ms=(answered - started) * 1000, exit_ms=(exited - started) * 1000)
+    return result
 
 
-def cold_start() -> None:
-    """Alternate spoke/bare subprocesses so that machine noise hits both alike."""
-    runs: dict[str, list[dict[str, float]]] = {"spoke": [], "bare": []}
-    for _ in range(COLD_RUNS):
-        for kind, results in runs.items():
-            results.append(json.loads(subprocess.run([sys.executable, __file__, "--cold", kind], cwd=ROOT, check=True,
-                                                     capture_output=True, text=True).stdout.splitlines()[-1]))
-    print(f"== Cold start: import app + first GET /health via chalice.test.Client, {COLD_RUNS} fresh processes each")
-    print("   (moto, provisioning and `import chalice.test`, hence boto3 too, are loaded before the timer)")
+def cold_start(app_dir: Path = ROOT) -> None:
+    """Alternate spoke/bare children against one embedded AWS, so that machine noise hits both alike."""
+    import boto3
+
+    from infra.provision import provision
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    aws_url = f"http://127.0.0.1:{port}"
+    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                   "AWS_DEFAULT_REGION": "us-east-1"}
+    server = subprocess.Popen([sys.executable, "-m", "localdev.embedded_aws", "--port", str(port)], cwd=ROOT,
+                              env={**os.environ, **credentials}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="testing",
+                                        aws_secret_access_key="testing")
+        for _ in range(150):
+            try:
+                settings = provision("cold", session, endpoint_url=aws_url)
+                break
+            except Exception:  # noqa: BLE001 - not listening yet
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the embedded AWS did not start")
+        env = {"PATH": os.environ.get("PATH", ""), **credentials, **settings, "AWS_ENDPOINT_URL": aws_url,
+               "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+               "SPOKE_JWT_SECRET": secrets.token_urlsafe(48), "SPOKE_STAGE": "bench"}
+        runs: dict[str, list[dict[str, float]]] = {"spoke": [], "bare": []}
+        for kind in runs:  # one untimed warm-up each: the OS page cache, __pycache__
+            cold_run(kind, env, app_dir)
+        for _ in range(COLD_RUNS):
+            for kind, results in runs.items():
+                results.append(cold_run(kind, env, app_dir))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"== Cold start: a fresh process (interpreter, import, first GET /health via chalice.test.Client) "
+          f"to its first response, {COLD_RUNS} runs each{'' if app_dir == ROOT else f'; app from {app_dir}'}")
+    print("   AWS is the embedded one in another process; bare = Chalice + one DynamoDB GetItem in /health;")
+    print("   peak = the process's ru_maxrss when it answered; cpu = its user+system CPU time by then (what a")
+    print("   busy machine disturbs least); exit = until the process had exited")
+    medians: dict[str, dict[str, float]] = {}
     for kind, results in runs.items():
-        total, imports = [r["ms"] for r in results], [r["import_ms"] for r in results]
-        print(f"  {kind:<6} median {statistics.median(total):7.1f} ms   min {min(total):7.1f} ms   "
-              f"(import alone: median {statistics.median(imports):6.1f} ms)   "
-              f"statuses {sorted({r['status'] for r in results})}")
-    spoke, bare = ([r["ms"] for r in runs[k]] for k in ("spoke", "bare"))
-    print(f"  ratio spoke/bare: {statistics.median(spoke) / statistics.median(bare):.0f}x (median), "
-          f"{min(spoke) / min(bare):.0f}x (min)\n")
+        medians[kind] = {key: statistics.median(r[key] for r in results) for key in results[0]}
+        m = medians[kind]
+        print(f"  {kind:<6} cold median {m['cold_ms']:6.0f} ms (min {min(r['cold_ms'] for r in results):4.0f})  "
+              f"cpu {m['cpu_ms']:5.0f} ms  peak {m['peak_mib']:5.1f} MiB  exit {m['exit_ms']:5.0f} ms  | "
+              f"harness {m['harness_ms']:4.0f}, "
+              f"import {m['import_ms']:4.0f}, first request {m['request_ms']:4.0f} ms; "
+              f"{m['modules']:.0f} modules; statuses {sorted({int(r['status']) for r in results})}")
+    spoke, bare = medians["spoke"], medians["bare"]
+    print(f"  ratio spoke/bare: cold start {spoke['cold_ms'] / bare['cold_ms']:.2f}x "
+          f"({spoke['cold_ms']:.0f} vs {bare['cold_ms']:.0f} ms), cpu {spoke['cpu_ms'] / bare['cpu_ms']:.2f}x, "
+          f"peak memory {spoke['peak_mib'] / bare['peak_mib']:.2f}x "
+          f"({spoke['peak_mib']:.0f} vs {bare['peak_mib']:.0f} MiB), whole process with exit "
+          f"{spoke['exit_ms'] / bare['exit_ms']:.2f}x\n")
 
 
 # ---------------------------------------------------------------- 2. AWS calls per request
@@ -307,8 +384,13 @@ def report(results: dict[str, dict[int, tuple[Counter[str], int, int]]]) -> None
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--cold":
-        cold_child(sys.argv[2])
-    else:
-        cold_start()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold-only", action="store_true", help="only the cold start")
+    parser.add_argument("--app-dir", type=Path, default=ROOT,
+                        help="measure the cold start of the app in another checkout (e.g. an older commit)")
+    args = parser.parse_args()
+    cold_start(args.app_dir.resolve())
+    if not args.cold_only:
         aws_calls()

@@ -40,6 +40,28 @@ class Settings(BaseModel):
     protoc_memory_mib: int = Field(default=768, ge=16, le=10240)
     compile_timeout_seconds: float = Field(default=120.0, gt=0, le=900)
     compile_memory_mib: int = Field(default=2048, ge=16, le=10240)
+    # In-container caches of the reads every authenticated request makes (adapters/cached_stores.py):
+    # how stale, in seconds, another container's view may be. 0 turns a cache off.
+    cache_seconds: float = Field(default=15.0, ge=0, le=300)  # organizations, slugs, memberships
+    revocation_cache_seconds: float = Field(default=5.0, ge=0, le=60)  # a logout elsewhere
+    cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)  # per cache
+
+    # A compile job's claim on its languages ("running" until this many seconds have passed): at least
+    # the compile function's timeout (900 s), below the compile queue's visibility timeout (960 s), so a
+    # receive cut off by the timeout has lost its claim when SQS hands the message out again.
+    compile_lease_seconds: int = Field(default=900, ge=1, le=900)
+
+    # Packs and large uploads (services/versions.py, services/uploads.py): a manifest this small is kept in
+    # the version item too (DynamoDB items hold 400 KB; every read of the item pays for its size); an upload
+    # grant lives this long (to post and to publish), its presigned POST this long; archive bounds.
+    inline_manifest_max_files: int = Field(default=200, ge=0, le=2000)
+    inline_manifest_max_bytes: int = Field(default=32 * 1024, ge=0, le=128 * 1024)
+    upload_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    upload_url_ttl_seconds: int = Field(default=900, ge=10, le=7 * 24 * 3600)
+    archive_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    archive_max_uncompressed_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    archive_max_entries: int = Field(default=10_000, ge=1, le=100_000)
+    archive_max_ratio: int = Field(default=200, ge=1, le=100_000)
 
     @field_validator("webhook_retry_delays", mode="before")
     @classmethod
@@ -92,5 +114,12 @@ def get_settings() -> Settings:
         "protoc_memory_mib": env.get("SPOKE_PROTOC_MEMORY_MIB"),
         "compile_timeout_seconds": env.get("SPOKE_COMPILE_TIMEOUT_SECONDS"),
         "compile_memory_mib": env.get("SPOKE_COMPILE_MEMORY_MIB"),
+        "cache_seconds": env.get("SPOKE_CACHE_SECONDS"),
+        "revocation_cache_seconds": env.get("SPOKE_REVOCATION_CACHE_SECONDS"),
+        "cache_max_entries": env.get("SPOKE_CACHE_MAX_ENTRIES"),
     }
+    values["compile_lease_seconds"] = env.get("SPOKE_COMPILE_LEASE_SECONDS")
+    values.update({name: env.get(f"SPOKE_{name.upper()}") for name in (
+        "inline_manifest_max_files", "inline_manifest_max_bytes", "upload_ttl_seconds", "upload_url_ttl_seconds",
+        "archive_max_bytes", "archive_max_uncompressed_bytes", "archive_max_entries", "archive_max_ratio")})
     return Settings(**{k: v for k, v in values.items() if v is not None})

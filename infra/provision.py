@@ -82,6 +82,8 @@ def provision(stage: str, session: boto3.session.Session | None = None,
         kind = resource["Type"]
         if kind == "AWS::DynamoDB::Table":
             ttl = props.pop("TimeToLiveSpecification")
+            if "StreamSpecification" in props:  # CloudFormation's has no StreamEnabled; the API's requires it
+                props["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
             ddb.create_table(**props)
             ddb.get_waiter("table_exists").wait(TableName=props["TableName"])
             ddb.update_time_to_live(TableName=props["TableName"], TimeToLiveSpecification=ttl)

@@ -2,7 +2,9 @@
 
 Real DynamoDB applies each write transaction atomically. moto's in-memory backend does not when
 two threads run transactions at once (it snapshots and restores whole tables), so DynamoDB
-calls are serialised here; S3 and SQS calls stay concurrent.
+calls are serialised here; S3 and SQS calls stay concurrent. Stream reads (DynamoDBStreams_) are
+serialised with them: moto applies a transaction's writes one by one and undoes them all if one
+fails, and a reader in between would see stream records of a write that never happened.
 
 Run: python -m localdev.embedded_aws --port 4566
 """
@@ -22,7 +24,7 @@ def serialise_dynamodb(app: WsgiApp) -> WsgiApp:
     lock = threading.Lock()
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(("DynamoDB_", "DynamoDBStreams_")):
             with lock:
                 return list(app(environ, start_response))
         return app(environ, start_response)
@@ -30,7 +32,29 @@ def serialise_dynamodb(app: WsgiApp) -> WsgiApp:
     return wrapped
 
 
+MAX_STREAM_ITERATORS = 1000
+
+
+def expire_stream_iterators() -> None:
+    """moto keeps every shard iterator it ever hands out, and the local worker takes two per poll of the
+    table's stream: keep only the newest (DynamoDB's own expire 15 minutes after they are issued)."""
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original = DynamoDBStreamsBackend.get_records
+
+    def get_records(self: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> dict[str, Any]:
+        try:
+            return original(self, iterator_arn, limit)
+        finally:  # under the DynamoDB lock: no other request touches the dict meanwhile
+            stale = len(self.shard_iterators) - MAX_STREAM_ITERATORS
+            for arn in list(self.shard_iterators)[:max(stale, 0)]:
+                del self.shard_iterators[arn]
+
+    DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
+
+
 def serve(host: str, port: int) -> None:
+    expire_stream_iterators()
     app = serialise_dynamodb(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     print(f"embedded AWS (moto) listening on http://{host}:{server.server_port}", flush=True)

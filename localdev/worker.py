@@ -1,5 +1,7 @@
-"""The local stand-in for Lambda's SQS triggers: long-polls the embedded AWS's queues and hands each
-batch to the same handler functions Lambda would call, with the same partial-batch contract.
+"""The local stand-in for Lambda's event sources: long-polls the embedded AWS's queues, and reads its
+table's stream, and hands each batch to the same handler functions Lambda would call, with the same
+partial-batch contracts (SQS: failed message ids; DynamoDB Streams: retry from the lowest failed
+sequence number).
 
 Run: python -m localdev.worker   (make run starts it; needs the SPOKE_* and AWS_ENDPOINT_URL variables)
 """
@@ -12,14 +14,17 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
 import boto3
+from botocore.config import Config
 
 logger = logging.getLogger("spoke.worker")
 # queue variable -> (Lambda function name in app.handler_map, batch size)
 TRIGGERS = {"SPOKE_COMPILE_QUEUE_NAME": ("compile_versions", 5), "SPOKE_EVENTS_QUEUE_NAME": ("deliver_events", 10)}
 RETRY_VISIBILITY_SECONDS = 2  # locally a failed record comes back in seconds, not after the queue's timeout
+STREAM_FUNCTION, STREAM_BATCH_SIZE = "forward_outbox", 100
+STREAM_IDLE_SECONDS, STREAM_RETRY_SECONDS = 0.25, 1.0
 
 
 def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -69,6 +74,73 @@ class QueuePoller:
                 self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
 
 
+def streams_client(**kwargs: Any) -> Any:
+    """A DynamoDB Streams client; account-based endpoints off, which the embedded AWS does not serve."""
+    return boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"), **kwargs)
+
+
+def _lambda_stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda hands it over: the stream's ARN added, the time in epoch seconds."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if hasattr(created, "timestamp"):
+        dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
+
+
+class StreamRelay:
+    """Plays Lambda's DynamoDB Streams event source mapping: reads each shard of the table's stream in
+    order from its beginning and hands each batch to `handler`; a batch's failed records (and all after
+    them) are read again on the next poll, from the lowest failed sequence number.
+
+    Each poll asks for a fresh iterator after the last sequence number handled (iterators of the
+    embedded AWS do not survive a cancelled transaction there). Tests use it in process too."""
+
+    def __init__(self, table_name: str, handler: Callable[[dict[str, Any]], Any], dynamodb: Any = None,
+                 streams: Any = None, batch_size: int = STREAM_BATCH_SIZE) -> None:
+        self._ddb = dynamodb or boto3.client("dynamodb")
+        self._streams = streams or streams_client()
+        self.arn = self._ddb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self._handler = handler
+        self._batch_size = batch_size
+        self._after: dict[str, str] = {}  # shard id -> the last sequence number handled
+
+    def poll(self) -> tuple[int, int]:
+        """One batch per shard: (records handled, records left to retry)."""
+        handled = pending = 0
+        for shard in self._streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]:
+            shard_id = shard["ShardId"]
+            where = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._after[shard_id]}
+                     if shard_id in self._after else {"ShardIteratorType": "TRIM_HORIZON"})
+            iterator = self._streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, **where)["ShardIterator"]
+            records = self._streams.get_records(ShardIterator=iterator, Limit=self._batch_size).get("Records", [])
+            if not records:
+                continue
+            try:
+                result = self._handler({"Records": [_lambda_stream_record(r, self.arn) for r in records]}) or {}
+                failed = {str(f["itemIdentifier"]) for f in result.get("batchItemFailures", [])}
+            except Exception:  # noqa: BLE001 - as on Lambda, an exception retries the whole batch
+                logger.exception("stream handler raised; the batch will be retried")
+                failed = {records[0]["dynamodb"]["SequenceNumber"]}
+            done = 0
+            for record in records:
+                if record["dynamodb"]["SequenceNumber"] in failed:
+                    break
+                done += 1
+            if done:
+                self._after[shard_id] = records[done - 1]["dynamodb"]["SequenceNumber"]
+            handled, pending = handled + done, pending + len(records) - done
+        return handled, pending
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled, pending = self.poll()
+            except Exception:  # noqa: BLE001 - the embedded AWS is going away; keep polling until told to stop
+                handled, pending = 0, 1
+            stop.wait(0 if handled and not pending else STREAM_RETRY_SECONDS if pending else STREAM_IDLE_SECONDS)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     from app import app
@@ -83,9 +155,14 @@ def main() -> None:
             continue
         poller = QueuePoller(os.environ[variable], app.handler_map[function], batch_size, stop)
         threads.append(threading.Thread(target=poller.run, name=function, daemon=True))
+    if STREAM_FUNCTION in app.handler_map:
+        handler = app.handler_map[STREAM_FUNCTION]
+        relay = StreamRelay(os.environ["SPOKE_TABLE_NAME"],
+                            lambda event: handler(event, SimpleNamespace(function_name="local")))
+        threads.append(threading.Thread(target=relay.run, args=(stop,), name=STREAM_FUNCTION, daemon=True))
     for thread in threads:
         thread.start()
-    logger.info("local worker polling %d queue(s)", len(threads))
+    logger.info("local worker polling %d queue(s) and stream(s)", len(threads))
     while not stop.is_set():
         stop.wait(0.5)
 

@@ -20,9 +20,7 @@ class AccountsStore:
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Put": {"Item": {**keys.user_key(user.id), **user.model_dump(), "type": "user"},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
-            {"Update": {"Key": keys.stats_key(), "UpdateExpression": "ADD users_total :one",
-                        "ExpressionAttributeValues": {":one": 1}}},
-        ])
+        ])  # users_total: the outbox relay counts the new user item from the table's stream
         if reasons:
             if reasons[0] == "ConditionalCheckFailed":
                 raise EmailExists(f"An account with email '{user.email}' already exists")

@@ -1,4 +1,9 @@
-"""S3: file bytes content-addressed by sha256, and each version's file manifest.
+"""S3: each version's files as one content-addressed pack, its file manifest, descriptor sets, ZIPs.
+
+A pack is the version's file bytes concatenated in manifest order; the manifest gives each file's
+offset, size and sha256, so one PUT stores a version of any size, one GET reads it whole and one
+ranged GET serves a single file. Versions published before packs keep one blob per file
+(blobs/sha256/..) and an offset-less manifest; both layouts are read here, and only here.
 
 Keys never change meaning and objects are never overwritten: a put is conditional on the key
 being new (If-None-Match: *), and an existing object under a sha256 key already holds these bytes.
@@ -6,12 +11,13 @@ being new (If-None-Match: *), and an existing object under a sha256 key already 
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+from typing import Any, Sequence
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
+from chalicelib.adapters.keys import pack_object_key
+from chalicelib.services.ports import Manifest, PackedFile
 
 
 def blob_key_for(sha256: str) -> str:
@@ -52,15 +58,52 @@ class BlobStore:
     def get_blob(self, sha256: str) -> bytes:
         return self._s3.get_object(Bucket=self._bucket, Key=blob_key_for(sha256))["Body"].read()
 
-    def put_manifest(self, files: list[dict[str, Any]]) -> str:
-        body = json.dumps({"files": files}, separators=(",", ":"), sort_keys=True).encode()
+    def put_pack(self, files: Sequence[tuple[str, bytes]]) -> Manifest:
+        """One object for every file of a version: their bytes back to back, in the order given."""
+        entries, offset = [], 0
+        for path, content in files:
+            entries.append(PackedFile(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                                      offset=offset))
+            offset += len(content)
+        body = b"".join(content for _, content in files)
+        sha256 = hashlib.sha256(body).hexdigest()
+        self._put_once(pack_object_key(sha256), body, "application/octet-stream")
+        return Manifest(files=tuple(entries), pack_sha256=sha256, pack_size=len(body))
+
+    def read_file(self, manifest: Manifest, entry: PackedFile) -> bytes:
+        """One file's bytes: a ranged GET of the pack (or the old layout's blob), checked against its sha256."""
+        if manifest.pack_sha256 is None or entry.offset is None:
+            content = self.get_blob(entry.sha256)
+        elif entry.size == 0:
+            content = b""
+        else:
+            content = self._s3.get_object(Bucket=self._bucket, Key=pack_object_key(manifest.pack_sha256),
+                                          Range=f"bytes={entry.offset}-{entry.offset + entry.size - 1}")["Body"].read()
+        return _checked(entry, content)
+
+    def read_files(self, manifest: Manifest) -> dict[str, bytes]:
+        """Every file of a version: one GET of its pack (the old layout: one per file)."""
+        if manifest.pack_sha256 is None:
+            return {entry.path: _checked(entry, self.get_blob(entry.sha256)) for entry in manifest.files}
+        pack = self._s3.get_object(Bucket=self._bucket, Key=pack_object_key(manifest.pack_sha256))["Body"].read()
+        if len(pack) != manifest.pack_size:
+            raise RuntimeError(f"pack {manifest.pack_sha256} holds {len(pack)} bytes, its manifest says "
+                               f"{manifest.pack_size}")
+        return {entry.path: _checked(entry, pack[entry.offset:entry.offset + entry.size])  # type: ignore[operator]
+                for entry in manifest.files}
+
+    def put_manifest(self, manifest: Manifest) -> str:
+        body = manifest.to_text().encode()
         sha256 = hashlib.sha256(body).hexdigest()
         self._put_once(manifest_key_for(sha256), body, "application/json")
         return sha256
 
+    def read_manifest(self, sha256: str) -> Manifest:
+        return Manifest.from_text(self._s3.get_object(Bucket=self._bucket, Key=manifest_key_for(sha256))["Body"].read())
+
     def get_manifest(self, sha256: str) -> list[dict[str, Any]]:
-        body = self._s3.get_object(Bucket=self._bucket, Key=manifest_key_for(sha256))["Body"].read()
-        return json.loads(body)["files"]
+        """The files (path, size, sha256) of a manifest of either layout."""
+        return [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.read_manifest(sha256).files]
 
     def put_descriptor_set(self, body: bytes) -> str:
         sha256 = hashlib.sha256(body).hexdigest()
@@ -84,3 +127,10 @@ class BlobStore:
 
     def ping(self) -> None:
         self._s3.head_bucket(Bucket=self._bucket)
+
+
+def _checked(entry: PackedFile, content: bytes) -> bytes:
+    """Bytes served are the bytes published: a mismatch is a storage fault, never a silent wrong answer."""
+    if len(content) != entry.size or hashlib.sha256(content).hexdigest() != entry.sha256:
+        raise RuntimeError(f"stored bytes of {entry.path!r} do not match their sha256 {entry.sha256}")
+    return content

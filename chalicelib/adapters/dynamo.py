@@ -1,7 +1,16 @@
-"""Thin helpers over the DynamoDB client: (de)serialisation and transaction failure reasons."""
+"""Thin helpers over the DynamoDB client: (de)serialisation and transaction failure reasons.
+
+Transactions that DynamoDB cancels for contention (another transaction on one of the items,
+`TransactionConflict`) or for throttling are retried here with full-jitter exponential backoff; a
+cancellation for a failed condition is an answer, returned to the caller at once.
+"""
 from __future__ import annotations
 
-from typing import Any, Iterator
+import logging
+import random
+import time
+import uuid
+from typing import Any, Callable, Iterator
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -31,9 +40,33 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+logger = logging.getLogger("spoke.dynamo")
+# Cancellation reasons that say "try again", not "no": contention and throttling.
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+# Errors of the call itself that say the same (botocore retries the throttling ones itself, then gives up).
+RETRYABLE_ERRORS = frozenset({"TransactionConflictException", "TransactionInProgressException",
+                              "ThrottlingException", "ProvisionedThroughputExceededException",
+                              "RequestLimitExceeded"})
+
+
+class TransactionRetries:
+    """How often and how patiently a contended transaction is retried: full jitter, capped exponential.
+
+    Sleep before attempt n+1 is uniform in [0, min(cap, base * 2**n)], so concurrent writers that
+    conflicted spread out instead of colliding again in lockstep."""
+
+    def __init__(self, attempts: int = 8, base_seconds: float = 0.02, cap_seconds: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep, rand: Callable[[], float] = random.random) -> None:
+        self.attempts, self.base, self.cap, self.sleep, self.rand = attempts, base_seconds, cap_seconds, sleep, rand
+
+    def pause(self, attempt: int) -> None:
+        self.sleep(self.rand() * min(self.cap, self.base * (2 ** attempt)))
+
+
 class Table:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, retries: TransactionRetries | None = None) -> None:
         self.name = name
+        self.retries = retries or TransactionRetries()
 
     @property
     def client(self) -> Any:
@@ -124,7 +157,35 @@ class Table:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def transact(self, operations: list[dict[str, Any]]) -> list[str]:
-        """Run a write transaction; return the cancellation reason per operation ([] if it committed)."""
+        """Run a write transaction; return the cancellation reason per operation ([] if it committed).
+
+        Contention and throttling are retried (see `TransactionRetries`); if they outlast the
+        retries the last reasons are returned, and callers treat them as any unexpected cancellation.
+        Each attempt carries its own ClientRequestToken, so botocore's resend of an attempt whose
+        answer was lost cannot apply it twice."""
+        items = self._transact_items(operations)
+        reasons: list[str] = []
+        for attempt in range(self.retries.attempts):
+            if attempt:
+                self.retries.pause(attempt - 1)
+            try:
+                self.client.transact_write_items(TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
+                return []
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                if code in RETRYABLE_ERRORS:
+                    reasons = [code] * len(items)
+                    logger.info("transaction attempt %d: %s; retrying", attempt + 1, code)
+                    continue
+                if code != "TransactionCanceledException":
+                    raise
+                reasons = _reasons(error, len(items))
+            if "ConditionalCheckFailed" in reasons or not RETRYABLE_REASONS.intersection(reasons):
+                return reasons
+            logger.info("transaction attempt %d cancelled (%s); retrying", attempt + 1, reasons)
+        return reasons
+
+    def _transact_items(self, operations: list[dict[str, Any]]) -> list[dict[str, Any]]:
         items = []
         for operation in operations:
             (kind, body), = operation.items()
@@ -135,16 +196,14 @@ class Table:
             if "ExpressionAttributeValues" in body:
                 body["ExpressionAttributeValues"] = to_item(body["ExpressionAttributeValues"])
             items.append({kind: body})
-        try:
-            self.client.transact_write_items(TransactItems=items)
-            return []
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            if not reasons:
-                reasons = _reasons_from_message(error.response["Error"].get("Message", ""), len(items))
-            return [r.get("Code", "None") if isinstance(r, dict) else r for r in reasons]
+        return items
+
+
+def _reasons(error: ClientError, count: int) -> list[str]:
+    reasons = error.response.get("CancellationReasons") or []
+    if not reasons:
+        reasons = _reasons_from_message(error.response["Error"].get("Message", ""), count)
+    return [r.get("Code", "None") if isinstance(r, dict) else r for r in reasons]
 
 
 def _reasons_from_message(message: str, count: int) -> list[str]:

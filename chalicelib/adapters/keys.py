@@ -40,12 +40,25 @@ def members_prefix() -> str:
     return "MEMBER#"
 
 
+def modules_partition(org_id: str) -> str:
+    return f"ORG#{org_id}"
+
+
 def module_key(org_id: str, name: str) -> Key:
     return {"PK": f"ORG#{org_id}", "SK": f"MOD#{name}"}
 
 
 def modules_prefix() -> str:
     return "MOD#"
+
+
+def search_word_partition(org_id: str, word: str) -> str:
+    """Modules whose description holds `word`: one small item each, sorted by module name."""
+    return f"ORG#{org_id}#WORD#{word}"
+
+
+def search_word_key(org_id: str, word: str, module: str) -> Key:
+    return {"PK": search_word_partition(org_id, word), "SK": f"MOD#{module}"}
 
 
 def versions_partition(org_id: str, module: str) -> str:
@@ -61,7 +74,16 @@ def versions_prefix() -> str:
 
 
 def stats_key() -> Key:
+    """The registry's totals: written only by the stream consumer (one update per batch), never in a request."""
     return {"PK": "STATS", "SK": "GLOBAL"}
+
+
+SHARED_PARTITION_PREFIXES = ("STATS",)  # partitions every tenant's writes would touch: never in a transaction
+
+
+def outbox_key(message_id: str) -> Key:
+    """One partition per outbox message: written in its write's transaction, deleted once forwarded."""
+    return {"PK": f"OUTBOX#{message_id}", "SK": "OUTBOX"}
 
 
 def health_key() -> Key:
@@ -97,3 +119,21 @@ def delivery_key(org_id: str, webhook_id: str, delivery_id: str) -> Key:
 
 def deliveries_prefix() -> str:
     return "DELIVERY#"
+
+
+def upload_key(upload_id: str) -> Key:
+    """An upload grant: who may publish the archive posted under it, until when, and whether it was used."""
+    return {"PK": f"UPLOAD#{upload_id}", "SK": "UPLOAD"}
+
+
+# S3 object keys added with packs and uploads (the older ones, blobs/, manifests/, descriptors/ and
+# artifacts/, are in blobs.py and never change meaning).
+
+def pack_object_key(sha256: str) -> str:
+    """One version's file bytes, concatenated in manifest order, content-addressed."""
+    return f"packs/sha256/{sha256[:2]}/{sha256}.pack"
+
+
+def upload_object_key(org_id: str, module: str, user_id: str, upload_id: str) -> str:
+    """Where a presigned POST puts an archive: bound to the organization, module and caller of its grant."""
+    return f"uploads/{org_id}/{module}/{user_id}/{upload_id}"

@@ -1,11 +1,17 @@
-"""Organizations, slugs and memberships in the single table."""
+"""Organizations, slugs and memberships in the single table.
+
+The organization's item holds its counters, and the invariants that span members are conditions on
+them, written in the same transaction as the membership: `owner_count` (an owner leaves only while
+`owner_count > 1`, so two owners leaving at once cannot leave none) and `member_count`. Items from
+before `owner_count` existed get it on first need, counted from the members (`_backfill_owner_count`).
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import Table
-from chalicelib.domain.errors import MemberExists, OrganizationExists
+from chalicelib.domain.errors import LastOwner, MemberExists, MemberNotFound, OrganizationExists
 from chalicelib.domain.models import Member, Organization
 from chalicelib.domain.roles import Role
 
@@ -35,11 +41,9 @@ class OrganizationsStore:
             {"Put": {"Item": {**keys.slug_key(org.slug), "org_id": org.id},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Put": {"Item": {**keys.org_key(org.id), **org.model_dump(exclude={"is_default"}), "type": "org",
-                              "module_count": 0, "version_count": 0},
+                              "module_count": 0, "version_count": 0, "owner_count": 1, "webhook_count": 0},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Put": {"Item": self._member_item(owner)}},
-            {"Update": {"Key": keys.stats_key(), "UpdateExpression": "ADD organizations_total :one",
-                        "ExpressionAttributeValues": {":one": 1}}},
         ])
         if reasons:
             if reasons[0] == "ConditionalCheckFailed":
@@ -73,20 +77,64 @@ class OrganizationsStore:
         return [_member_from(i) for i in self._table.query(f"ORG#{org_id}", keys.members_prefix())]
 
     def add_member(self, member: Member) -> None:
-        reasons = self._table.transact([
-            {"Put": {"Item": self._member_item(member), "ConditionExpression": "attribute_not_exists(PK)"}},
-            {"Update": {"Key": keys.org_key(member.org_id), "UpdateExpression": "ADD member_count :one",
-                        "ExpressionAttributeValues": {":one": 1}}},
-        ])
-        if reasons:
+        owner = member.role is Role.OWNER
+        org_update: dict[str, Any] = {"Key": keys.org_key(member.org_id), "UpdateExpression": "ADD member_count :one",
+                                      "ExpressionAttributeValues": {":one": 1}}
+        if owner:  # the owner count moves only from a known start
+            org_update.update(UpdateExpression="ADD member_count :one, owner_count :one",
+                              ConditionExpression="attribute_exists(owner_count)")
+        for attempt in range(2):
+            reasons = self._table.transact([
+                {"Put": {"Item": self._member_item(member), "ConditionExpression": "attribute_not_exists(PK)"}},
+                {"Update": org_update},
+            ])
+            if not reasons:
+                return
             if reasons[0] == "ConditionalCheckFailed":
                 raise MemberExists(f"'{member.email}' is already a member of this organization")
+            if reasons[1] == "ConditionalCheckFailed" and attempt == 0 and self._backfill_owner_count(member.org_id):
+                continue  # an organization from before owner_count: counted now, try again
             raise RuntimeError(f"member transaction cancelled: {reasons}")
 
-    def remove_member(self, org_id: str, user_id: str) -> bool:
-        reasons = self._table.transact([
-            {"Delete": {"Key": keys.member_key(org_id, user_id), "ConditionExpression": "attribute_exists(PK)"}},
-            {"Update": {"Key": keys.org_key(org_id), "UpdateExpression": "ADD member_count :minus",
-                        "ExpressionAttributeValues": {":minus": -1}}},
-        ])
-        return not reasons
+    def remove_member(self, org_id: str, user_id: str, role: Role) -> None:
+        """Delete the membership if it still has `role`; an owner only while another owner remains.
+
+        One transaction: the member's delete (conditional on its role) and the organization's counters
+        (conditional on `owner_count > 1` for an owner), so concurrent removals are serialised by
+        DynamoDB and the last owner always stays."""
+        owner = role is Role.OWNER
+        for attempt in range(2):
+            org_update: dict[str, Any] = {
+                "Key": keys.org_key(org_id), "ConditionExpression": "attribute_exists(PK)",
+                "UpdateExpression": "ADD member_count :minus" + (", owner_count :minus" if owner else ""),
+                "ExpressionAttributeValues": {":minus": -1}}
+            if owner:
+                org_update["ConditionExpression"] = "owner_count > :one"
+                org_update["ExpressionAttributeValues"] = {":minus": -1, ":one": 1}
+            reasons = self._table.transact([
+                {"Delete": {"Key": keys.member_key(org_id, user_id),
+                            "ConditionExpression": "attribute_exists(PK) AND #role = :role",
+                            "ExpressionAttributeNames": {"#role": "role"},
+                            "ExpressionAttributeValues": {":role": role.value}}},
+                {"Update": org_update},
+            ])
+            if not reasons:
+                return
+            if reasons[0] == "ConditionalCheckFailed":
+                raise MemberNotFound(f"User '{user_id}' is not a member of this organization",
+                                     details={"user_id": user_id})
+            if reasons[1] == "ConditionalCheckFailed" and owner:
+                if attempt == 0 and self._backfill_owner_count(org_id):
+                    continue  # an organization from before owner_count: counted now, try again
+                raise LastOwner("An organization keeps at least one owner: add another owner first")
+            raise RuntimeError(f"member removal cancelled: {reasons}")
+
+    def _backfill_owner_count(self, org_id: str) -> bool:
+        """Give an organization item from before `owner_count` its count; False if it had one already."""
+        if "owner_count" in (self._table.get(keys.org_key(org_id), consistent=True) or {"owner_count": None}):
+            return False
+        owners = sum(1 for m in self._table.query(f"ORG#{org_id}", keys.members_prefix(), projection="#r",
+                                                  names={"#r": "role"}) if m.get("role") == Role.OWNER.value)
+        self._table.update_if(keys.org_key(org_id), "SET owner_count = :n",
+                              "attribute_exists(PK) AND attribute_not_exists(owner_count)", {":n": owners})
+        return True

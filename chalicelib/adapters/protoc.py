@@ -15,6 +15,10 @@ sure that nothing a user controls can become a protoc option or add an argument:
   .proto path;
 - protoc's own include root (google/protobuf/*.proto) is always the first -I root, so no uploaded
   or dependency file can shadow a well-known type;
+- dependencies may come as FileDescriptorSets (`descriptor_set_in`: bytes, never paths): run_protoc
+  writes each to its own private directory and names those files in one `--descriptor_set_in`
+  argument; protoc reads them only for imports the include roots do not have (so the well-known
+  types and the version's own files still come first);
 - each run has a wall-clock and a memory (RLIMIT_AS) bound; going over one is its own outcome
   (`limit_exceeded`), and protoc's crash text (absl/libprotobuf fatal lines, stack traces) is
   logged, never returned: callers get "protoc stopped on an internal error ...".
@@ -159,12 +163,24 @@ def render_option(option: Option) -> str:
     return _checked_argument(f"{flag}={_checked_argument(value, f'value of {flag}')}", "option")
 
 
+def _checked_descriptor_file(path: str) -> str:
+    """A descriptor set run_protoc wrote: absolute, normalized, and free of protoc's list separator."""
+    _checked_root(path)
+    if os.pathsep in path:
+        raise ValueError(f"descriptor set path {path!r} contains {os.pathsep!r}, protoc's list separator")
+    return path
+
+
 def protoc_arguments(well_known: str, include: Sequence[str], options: Sequence[Option],
-                     inputs: Sequence[ProtocInput]) -> list[str]:
-    """Every argument of a run, in order: -I roots (the well-known types first), options, inputs
-    (absolute paths under their root). Raises ValueError rather than let any input become an option."""
+                     inputs: Sequence[ProtocInput], descriptor_sets: Sequence[str] = ()) -> list[str]:
+    """Every argument of a run, in order: -I roots (the well-known types first), the descriptor sets
+    to import from, options, inputs (absolute paths under their root). Raises ValueError rather than
+    let any input become an option."""
     roots = [_checked_root(well_known), *(_checked_root(root) for root in include if root != well_known)]
     arguments = [f"-I{root}" for root in roots]
+    if descriptor_sets:
+        arguments.append("--descriptor_set_in=" + os.pathsep.join(_checked_descriptor_file(path)
+                                                                  for path in descriptor_sets))
     arguments += [render_option(option) for option in options]
     for root, name in inputs:
         if root not in roots[1:]:
@@ -174,9 +190,11 @@ def protoc_arguments(well_known: str, include: Sequence[str], options: Sequence[
 
 
 def protoc_invocation(program: Sequence[str], argfile: str, well_known: str, include: Sequence[str],
-                      options: Sequence[Option], inputs: Sequence[ProtocInput]) -> tuple[list[str], bytes]:
+                      options: Sequence[Option], inputs: Sequence[ProtocInput],
+                      descriptor_sets: Sequence[str] = ()) -> tuple[list[str], bytes]:
     """(argv, the @argfile's bytes): argv is the program and `@argfile`; the file holds one argument a line."""
-    lines = [os.fsencode(argument) for argument in protoc_arguments(well_known, include, options, inputs)]
+    lines = [os.fsencode(argument) for argument in protoc_arguments(well_known, include, options, inputs,
+                                                                    descriptor_sets)]
     if any(byte in line for line in lines for byte in (b"\n", b"\r", b"\x00")):
         raise ValueError("an argument would span two lines of the argument file")
     argv = [_checked_argument(part, "program") for part in program]
@@ -237,15 +255,26 @@ def _crash_free(stderr: str) -> tuple[list[str], list[str], bool]:
 def run_protoc(program: Sequence[str], *, well_known: str, include: Sequence[str] = (),
                options: Sequence[Option] = (), inputs: Sequence[ProtocInput] = (),
                limits: ProtocLimits = ProtocLimits(), env: Mapping[str, str] | None = None,
-               cwd: str | None = None) -> ProtocRun:
+               cwd: str | None = None, descriptor_set_in: Sequence[bytes] = ()) -> ProtocRun:
     """Run protoc (`program`: [protoc] or [python, -m, grpc_tools.protoc]) within `limits`.
 
+    `descriptor_set_in`: serialized FileDescriptorSets whose files inputs may import (dependencies
+    read from their stored sets instead of source); written here, under names chosen here.
     Raises ValueError for an argument that could become an option, OSError when the program cannot
     be started; everything else is the returned ProtocRun.
     """
     with tempfile.TemporaryDirectory(prefix="spoke-protoc-args-") as scratch:
-        argfile = os.path.join(os.path.realpath(scratch), "arguments")
-        argv, content = protoc_invocation(program, argfile, well_known, include, options, inputs)
+        private = os.path.realpath(scratch)
+        argfile = os.path.join(private, "arguments")
+        descriptor_paths = []
+        for index, descriptor_set in enumerate(descriptor_set_in):
+            if not isinstance(descriptor_set, (bytes, bytearray, memoryview)):
+                raise ValueError("descriptor_set_in takes serialized FileDescriptorSets (bytes), never paths")
+            descriptor_paths.append(os.path.join(private, f"imports-{index}.binpb"))
+            with open(descriptor_paths[-1], "wb") as handle:
+                handle.write(descriptor_set)
+        argv, content = protoc_invocation(program, argfile, well_known, include, options, inputs,
+                                          descriptor_paths)
         with open(argfile, "wb") as handle:
             handle.write(content)
         try:
@@ -401,8 +430,10 @@ class ProtocRunner:
                          limits=ProtocLimits(30, self.limits.memory_mib), env={"PATH": os.environ.get("PATH", "")})
         return run.stdout.strip().removeprefix("libprotoc ")
 
-    def descriptor_set(self, files: dict[str, bytes], dependency_files: dict[str, bytes] | None = None
-                       ) -> CompileOutcome:
+    def descriptor_set(self, files: dict[str, bytes], dependency_files: dict[str, bytes] | None = None,
+                       dependency_descriptors: bytes | None = None) -> CompileOutcome:
+        """`dependency_descriptors`: one FileDescriptorSet of every dependency file (their stored sets,
+        merged), read by protoc with --descriptor_set_in instead of writing and parsing their sources."""
         dependency_files = dependency_files or {}
         refused = _tree_problems(list(files), "this path") + _tree_problems(list(dependency_files),
                                                                             "dependency file")
@@ -418,7 +449,8 @@ class ProtocRunner:
                              options=[("--include_imports", None), ("--include_source_info", None),
                                       ("--descriptor_set_out", output)],
                              inputs=[(own, name) for name in sorted(files)], limits=self.limits,
-                             env={"PATH": os.environ.get("PATH", "")}, cwd=work)
+                             env={"PATH": os.environ.get("PATH", "")}, cwd=work,
+                             descriptor_set_in=[dependency_descriptors] if dependency_descriptors else ())
             if run.limit_exceeded:
                 return CompileOutcome(None, limit_exceeded=run.limit_exceeded)
             errors, warnings = _parse(run.stderr, [own, deps, work, self.well_known])

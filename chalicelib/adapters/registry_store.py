@@ -1,18 +1,30 @@
-"""Modules, versions and the global counters in the single table.
+"""Modules and versions in the single table.
 
-A version item points at its file manifest in S3 (see `blobs.py`); its metadata and every
-counter it moves are written in one transaction, after the bytes are stored.
+A version item points at its file manifest in S3 (see `blobs.py`); its metadata, the counters of its
+module and the outbox messages that must follow it (its compile job, its event) are written in one
+transaction, after the bytes are stored. No transaction touches an item all tenants share: the
+registry's totals (`totals`) are added up from the table's stream by the outbox relay.
+
+Search reads an index, never the organization's partition: names by prefix are a range of the
+module keys; each description word has one small item per module (`search_word_key`), written in
+the module's create transaction and rewritten with its description (see `domain/search.py`).
 """
 from __future__ import annotations
 
-from typing import Any
+import heapq
+from operator import itemgetter
+from typing import Any, Iterator, Sequence
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import Table
+from chalicelib.adapters.dynamo import Table, to_item
+from chalicelib.adapters.outbox_store import outbox_puts
 from chalicelib.domain.errors import ModuleExists, ModuleNotFound, VersionExists
-from chalicelib.domain.models import Module, VersionSummary
+from chalicelib.domain.models import Module, OutboxMessage, VersionSummary
 from chalicelib.domain.policy import CompatibilityPolicy
+from chalicelib.domain.search import SearchPage, SearchQuery, words_of
+from chalicelib.services.ports import FollowUp, StatusChange
 
+_EDIT_ATTEMPTS = 5
 _MODULE_FIELDS = ("org_id", "name", "description", "created_at", "updated_at", "version_count", "go_package_prefix")
 
 
@@ -21,6 +33,13 @@ def _module_from(item: dict[str, Any]) -> Module:
     if "compatibility" in item:
         values["compatibility"] = CompatibilityPolicy.model_validate(item["compatibility"])
     return Module(**values)
+
+
+def _word_puts(org_id: str, module: str, words: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One small index item per description word; each carries all the words, so a query of several
+    words reads one word's items and filters on the others."""
+    return [{"Put": {"Item": {**keys.search_word_key(org_id, word, module), "module": module,
+                              "words": list(words), "type": "search_word"}}} for word in words]
 
 
 def _counter_update(key: dict[str, str], *counters: str) -> dict[str, Any]:
@@ -33,13 +52,15 @@ class RegistryStore:
         self._table = table
 
     # modules
-    def create_module(self, module: Module) -> None:
+    def create_module(self, module: Module, outbox: Sequence[OutboxMessage] = ()) -> None:
         reasons = self._table.transact([
             {"Put": {"Item": {**keys.module_key(module.org_id, module.name), **module.model_dump(exclude={"compatibility"}),
-                              "compatibility": module.compatibility.as_json(), "type": "module"},
+                              "compatibility": module.compatibility.as_json(), "type": "module",
+                              "search_words": list(words_of(module.description))},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             _counter_update(keys.org_key(module.org_id), "module_count"),
-            _counter_update(keys.stats_key(), "modules_total"),
+            *outbox_puts(outbox),
+            *_word_puts(module.org_id, module.name, words_of(module.description)),
         ])
         if reasons:
             if reasons[0] == "ConditionalCheckFailed":
@@ -52,13 +73,37 @@ class RegistryStore:
 
     def update_module(self, org_id: str, name: str, description: str, compatibility: CompatibilityPolicy,
                       go_package_prefix: str | None, updated_at: str) -> Module:
-        item = self._table.update_existing(
-            keys.module_key(org_id, name),
-            "SET description = :d, compatibility = :c, go_package_prefix = :g, updated_at = :u",
-            {":d": description, ":c": compatibility.as_json(), ":g": go_package_prefix or "", ":u": updated_at})
-        if item is None:
-            raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
-        return _module_from(item)
+        """The editable fields and the description's word index move together: the write is conditional
+        on the description it replaces, so a concurrent edit makes this one retry on the newer words."""
+        key = keys.module_key(org_id, name)
+        new_words = words_of(description)
+        for _ in range(_EDIT_ATTEMPTS):
+            current = self._table.get(key, consistent=True)
+            if current is None:
+                raise ModuleNotFound(f"Module '{name}' not found", details={"module": name})
+            old_words = tuple(current.get("search_words", ()))  # absent on modules made before the index
+            values = {":d": description, ":c": compatibility.as_json(), ":g": go_package_prefix or "",
+                      ":u": updated_at, ":w": list(new_words), ":old": current.get("description", "")}
+            expression = "SET description = :d, compatibility = :c, go_package_prefix = :g, updated_at = :u, " \
+                         "search_words = :w"
+            condition = "attribute_exists(PK) AND description = :old"
+            if new_words == old_words:
+                done = self._table.update_if(key, expression, condition, values)
+            else:
+                removed = [{"Delete": {"Key": keys.search_word_key(org_id, word, name)}}
+                           for word in old_words if word not in new_words]
+                reasons = self._table.transact([
+                    {"Update": {"Key": key, "UpdateExpression": expression, "ConditionExpression": condition,
+                                "ExpressionAttributeValues": values}},
+                    *removed, *_word_puts(org_id, name, new_words)])
+                if reasons and reasons[0] != "ConditionalCheckFailed":
+                    raise RuntimeError(f"module edit cancelled: {reasons}")
+                done = not reasons
+            if done:
+                return _module_from({**current, "description": description, "updated_at": updated_at,
+                                     "compatibility": compatibility.as_json(),
+                                     "go_package_prefix": go_package_prefix or ""})
+        raise RuntimeError("module description kept changing under us")
 
     def list_modules(self, org_id: str, *, after: str | None, limit: int) -> tuple[list[Module], bool]:
         """Modules by name after `after`: `limit` items, and whether more exist."""
@@ -71,19 +116,99 @@ class RegistryStore:
                 break
         return found[:limit], len(found) > limit
 
-    def search_modules(self, org_id: str, query: str) -> list[Module]:
-        """Every module whose name or description contains `query`, by name, in one pass over the partition."""
-        return [_module_from(item) for item in self._table.query(
-            f"ORG#{org_id}", keys.modules_prefix(),
-            filter_expression="contains(#name, :q) OR contains(#description, :q)",
-            values={":q": query}, names={"#name": "name", "#description": "description"})]
+    def search_modules(self, org_id: str, query: SearchQuery, *, after: str | None, skip: int, limit: int
+                       ) -> SearchPage:
+        """Matches by name after `after`, skipping `skip`: reads the name-prefix range of the module keys
+        and the lead word's index items only as far as this page needs, then the page's other modules."""
+        wanted = skip + limit + 1  # one more tells whether more follow
+        streams = []
+        if query.name_prefix is not None:
+            streams.append(self._prefix_matches(org_id, query.name_prefix, after, wanted))
+        if query.words:
+            streams.append(self._word_matches(org_id, query, after, wanted))
+        names: list[str] = []
+        items: dict[str, dict[str, Any]] = {}
+        for name, item in heapq.merge(*streams, key=itemgetter(0)):  # both streams are in name order
+            if item is not None:
+                items[name] = item
+            if not names or names[-1] != name:
+                names.append(name)
+                if len(names) == wanted:
+                    break
+        page = names[skip:skip + limit]
+        missing = [keys.module_key(org_id, n) for n in page if n not in items]
+        if missing:
+            items.update((item["name"], item) for item in self._table.batch_get(missing))
+        return SearchPage(modules=[_module_from(items[n]) for n in page if n in items],
+                          more=len(names) == wanted, matched=len(names))
+
+    def count_search(self, org_id: str, query: SearchQuery) -> int:
+        """How many modules match: Select=COUNT over the same ranges (name matches + word matches - both)."""
+        total = 0
+        prefix = query.name_prefix
+        if prefix is not None:
+            total += self._count(keys.modules_partition(org_id), keys.modules_prefix() + prefix)
+        if query.words:
+            lead, filters = self._word_filter(query)
+            partition = keys.search_word_partition(org_id, lead)
+            total += self._count(partition, keys.modules_prefix(), **filters)
+            if prefix is not None:
+                total -= self._count(partition, keys.modules_prefix() + prefix, **filters)
+        return total
+
+    def _prefix_matches(self, org_id: str, prefix: str, after: str | None, wanted: int
+                        ) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Modules whose name starts with `prefix`, after `after`: begins_with on the module sort key."""
+        if after is not None and after > prefix and not after.startswith(prefix):
+            return  # the cursor is past every name with this prefix
+        # DynamoDB refuses a start key outside the key condition's range: start only from inside it.
+        start = keys.module_key(org_id, after)["SK"] if after is not None and after.startswith(prefix) else None
+        for item in self._table.query(keys.modules_partition(org_id), keys.modules_prefix() + prefix,
+                                      limit=wanted, start_after_sk=start):
+            yield item["name"], item
+
+    def _word_matches(self, org_id: str, query: SearchQuery, after: str | None, wanted: int
+                      ) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Modules whose description holds every query word: the lead word's items, filtered on the others."""
+        lead, filters = self._word_filter(query)
+        start = keys.module_key(org_id, after)["SK"] if after is not None else None
+        for item in self._table.query(keys.search_word_partition(org_id, lead), keys.modules_prefix(),
+                                      limit=wanted, start_after_sk=start, **filters):
+            yield item["module"], None
+
+    @staticmethod
+    def _word_filter(query: SearchQuery) -> tuple[str, dict[str, Any]]:
+        lead = query.lead_word
+        others = [word for word in query.words if word != lead]
+        if not others:
+            return lead, {}
+        return lead, {"filter_expression": " AND ".join(f"contains(#words, :w{i})" for i in range(len(others))),
+                      "values": {f":w{i}": word for i, word in enumerate(others)}, "names": {"#words": "words"}}
+
+    def _count(self, pk: str, sk_prefix: str, filter_expression: str | None = None,
+               values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> int:
+        """Items of one key range (after the filter), counted by DynamoDB: no item comes back."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table.name, "Select": "COUNT",
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": pk, ":prefix": sk_prefix, **(values or {})})}
+        if filter_expression:
+            kwargs.update(FilterExpression=filter_expression, ExpressionAttributeNames=names or {})
+        count = 0
+        while True:
+            response = self._table.client.query(**kwargs)
+            count += response["Count"]
+            if "LastEvaluatedKey" not in response:
+                return count
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # versions
     def version_exists(self, org_id: str, module: str, sort_key: str) -> bool:
         return self._table.get(keys.version_key(org_id, module, sort_key)) is not None
 
-    def create_version(self, values: dict[str, Any], updated_at: str) -> None:
-        """Version item, module/org/global counters: all or nothing."""
+    def create_version(self, values: dict[str, Any], updated_at: str, outbox: Sequence[OutboxMessage] = ()
+                       ) -> None:
+        """Version item, its module's counter, dependents and outbox messages: all or nothing."""
         org_id, module = values["org_id"], values["module"]
         dependents = [{"Put": {"Item": {
             **keys.dependent_key(org_id, dependency["module"], module, values["sort_key"]),
@@ -96,9 +221,8 @@ class RegistryStore:
                         "UpdateExpression": "ADD version_count :one SET updated_at = :now",
                         "ConditionExpression": "attribute_exists(PK)",
                         "ExpressionAttributeValues": {":one": 1, ":now": updated_at}}},
-            _counter_update(keys.org_key(org_id), "version_count"),
-            _counter_update(keys.stats_key(), "versions_total"),
             *dependents,
+            *outbox_puts(outbox),
         ])
         if not reasons:
             return
@@ -142,12 +266,16 @@ class RegistryStore:
                 break
         return found[:limit], len(found) > limit
 
-    def set_compilation(self, org_id: str, module: str, sort_key: str, statuses: dict[str, dict[str, Any]],
-                        unless_job_finished: str | None = None) -> dict[str, Any] | None:
+    def set_compilation(self, org_id: str, module: str, sort_key: str, statuses: StatusChange,
+                        unless_job_finished: str | None = None, outbox: FollowUp | None = None
+                        ) -> dict[str, Any] | None:
         """Set the status of some languages and recompute compiled_languages; returns the new item.
 
-        The status map is read-modify-written under a condition on its revision, so two
-        workers (a duplicate SQS delivery) cannot lose each other's results.
+        The status map is read-modify-written under a condition on its revision, so two workers (a
+        duplicate SQS delivery) cannot lose each other's results. `statuses` may be a function of the
+        current map, evaluated on every attempt. With `unless_job_finished` (the merge guard), a
+        job's statuses replace only languages that job still owns and has not finished. `outbox`
+        gives the messages this change must be followed by: they are written in the same transaction.
         """
         key = keys.version_key(org_id, module, sort_key)
         for _ in range(10):
@@ -156,18 +284,32 @@ class RegistryStore:
                 return None
             current = item.get("compilation", {})
             merged = dict(current)
-            for language, status in statuses.items():
+            for language, status in (statuses(current) if callable(statuses) else statuses).items():
                 previous = current.get(language, {})
-                if (unless_job_finished and previous.get("status") in ("succeeded", "failed")
-                        and previous.get("job") == unless_job_finished):
+                if unless_job_finished and (previous.get("job") != unless_job_finished
+                                            or previous.get("status") in ("succeeded", "failed")):
                     continue
                 merged[language] = status
+            messages = outbox(current, merged) if outbox else []
+            if merged == current and not messages:
+                return item
             compiled = sorted(lang for lang, status in merged.items() if status.get("status") == "succeeded")
             revision = int(item.get("compilation_rev", 0))
-            if self._table.update_if(
-                    key, "SET compilation = :new, compiled_languages = :compiled, compilation_rev = :next",
-                    "attribute_not_exists(compilation_rev) OR compilation_rev = :rev",
-                    {":new": merged, ":compiled": compiled, ":next": revision + 1, ":rev": revision}):
+            update = {"Key": key,
+                      "UpdateExpression": "SET compilation = :new, compiled_languages = :compiled, "
+                                          "compilation_rev = :next",
+                      "ConditionExpression": "attribute_not_exists(compilation_rev) OR compilation_rev = :rev",
+                      "ExpressionAttributeValues": {":new": merged, ":compiled": compiled, ":next": revision + 1,
+                                                    ":rev": revision}}
+            if messages:
+                reasons = self._table.transact([{"Update": update}, *outbox_puts(messages)])
+                if reasons and reasons[0] != "ConditionalCheckFailed":
+                    raise RuntimeError(f"compilation transaction cancelled: {reasons}")
+                written = not reasons
+            else:
+                written = self._table.update_if(key, update["UpdateExpression"], update["ConditionExpression"],
+                                                update["ExpressionAttributeValues"])
+            if written:
                 return {**item, "compilation": merged, "compiled_languages": compiled}
         raise RuntimeError("compilation status kept changing under us")
 

@@ -1,16 +1,21 @@
 """Webhooks and their delivery history in the single table (layouts in keys.py).
 
 Every read is a GetItem or a Query of one partition; delivery items carry `expires_at_epoch`, the
-table's TTL attribute, so the history empties itself.
+table's TTL attribute, so the history empties itself. The organization item's `webhook_count` moves
+in the same transaction as each webhook's put and delete, and the put is conditional on it staying
+under the limit, so concurrent creates cannot pass the limit together.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import Table, from_item, to_item
+from chalicelib.adapters.outbox_store import outbox_puts
+from chalicelib.domain.errors import WebhookLimitReached
+from chalicelib.domain.models import OutboxMessage
 from chalicelib.domain.webhooks import Delivery, Webhook
 
 _WEBHOOK_FIELDS = tuple(Webhook.model_fields)
@@ -31,9 +36,25 @@ class WebhooksStore:
         self._table = table
 
     # Webhooks
-    def add_webhook(self, webhook: Webhook) -> None:
+    def add_webhook(self, webhook: Webhook, max_per_org: int) -> None:
+        """Store a webhook unless its organization already has `max_per_org` (WebhookLimitReached)."""
         item = {**keys.webhook_key(webhook.org_id, webhook.id), **webhook.model_dump(), "type": "webhook"}
-        self._table.put({**item, "events": list(webhook.events)})
+        for attempt in range(2):
+            reasons = self._table.transact([
+                {"Put": {"Item": {**item, "events": list(webhook.events)},
+                         "ConditionExpression": "attribute_not_exists(PK)"}},
+                {"Update": {"Key": keys.org_key(webhook.org_id), "UpdateExpression": "ADD webhook_count :one",
+                            "ConditionExpression": "webhook_count < :max",
+                            "ExpressionAttributeValues": {":one": 1, ":max": max_per_org}}},
+            ])
+            if not reasons:
+                return
+            if reasons[1] == "ConditionalCheckFailed":
+                if attempt == 0 and self._backfill_count(webhook.org_id):
+                    continue  # an organization from before webhook_count: counted now, try again
+                raise WebhookLimitReached(f"An organization has at most {max_per_org} webhooks",
+                                          details={"limit": max_per_org})
+            raise RuntimeError(f"webhook transaction cancelled: {reasons}")
 
     def get_webhook(self, org_id: str, webhook_id: str) -> Webhook | None:
         item = self._table.get(keys.webhook_key(org_id, webhook_id), consistent=True)
@@ -47,15 +68,42 @@ class WebhooksStore:
         return _webhook(item) if item else None
 
     def delete_webhook(self, org_id: str, webhook_id: str) -> bool:
-        return not self._table.transact([{"Delete": {"Key": keys.webhook_key(org_id, webhook_id),
-                                                     "ConditionExpression": "attribute_exists(PK)"}}])
+        for attempt in range(2):
+            reasons = self._table.transact([
+                {"Delete": {"Key": keys.webhook_key(org_id, webhook_id),
+                            "ConditionExpression": "attribute_exists(PK)"}},
+                {"Update": {"Key": keys.org_key(org_id), "UpdateExpression": "ADD webhook_count :minus",
+                            "ConditionExpression": "webhook_count > :zero",
+                            "ExpressionAttributeValues": {":minus": -1, ":zero": 0}}},
+            ])
+            if not reasons:
+                return True
+            if reasons[0] == "ConditionalCheckFailed":
+                return False
+            if reasons[1] == "ConditionalCheckFailed" and attempt == 0 and self._backfill_count(org_id):
+                continue
+            raise RuntimeError(f"webhook deletion cancelled: {reasons}")
+        return False
+
+    def _backfill_count(self, org_id: str) -> bool:
+        """Give an organization item from before `webhook_count` its count; False if it had one already."""
+        if "webhook_count" in (self._table.get(keys.org_key(org_id), consistent=True) or {"webhook_count": None}):
+            return False
+        count = sum(1 for _ in self._table.query(f"ORG#{org_id}", keys.webhooks_prefix(), projection="PK"))
+        self._table.update_if(keys.org_key(org_id), "SET webhook_count = :n",
+                              "attribute_exists(PK) AND attribute_not_exists(webhook_count)", {":n": count})
+        return True
 
     # Deliveries
-    def add_delivery(self, delivery: Delivery, expires_at_epoch: int) -> bool:
-        """False when this delivery already exists (a fan-out ran twice)."""
+    def add_delivery(self, delivery: Delivery, expires_at_epoch: int, outbox: Sequence[OutboxMessage] = ()) -> bool:
+        """False when this delivery already exists (a fan-out ran twice). `outbox`: messages written with it."""
         item = {**keys.delivery_key(delivery.org_id, delivery.webhook_id, delivery.id), **delivery.model_dump(),
                 "history": [], "type": "delivery", "expires_at_epoch": expires_at_epoch}
-        return not self._table.transact([{"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}])
+        reasons = self._table.transact([{"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
+                                        *outbox_puts(outbox)])
+        if reasons and reasons[0] != "ConditionalCheckFailed":
+            raise RuntimeError(f"delivery transaction cancelled: {reasons}")
+        return not reasons
 
     def get_delivery(self, org_id: str, webhook_id: str, delivery_id: str) -> Delivery | None:
         item = self._table.get(keys.delivery_key(org_id, webhook_id, delivery_id), consistent=True)

@@ -11,6 +11,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.UploadExpired, 410),
     (errors.BusinessRuleViolated, 422),
     (errors.QuotaExceeded, 429),
 )

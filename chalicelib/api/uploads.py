@@ -4,8 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from chalice.app import Request
-from python_multipart.multipart import create_form_parser
-from python_multipart.exceptions import FormParserError
 
 from chalicelib.api.http import body_bytes, json_object
 from chalicelib.domain.errors import BadRequest, InvalidFile, UnsupportedMediaType, ValidationFailed
@@ -37,6 +35,9 @@ def read_upload(request: Request) -> Upload:
 
 
 def _multipart(content_type: str, raw: bytes) -> Upload:
+    from python_multipart.exceptions import FormParserError  # only multipart requests need the parser
+    from python_multipart.multipart import create_form_parser
+
     fields: dict[str, list[Any]] = {}
     files: list[tuple[str, bytes]] = []
 

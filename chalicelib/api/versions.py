@@ -1,12 +1,15 @@
 """/modules/{name}/versions and their files."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib.api.http import api_view, envelope, json_object, query_param, request_context
 from chalicelib.api.uploads import read_upload
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.models import ModuleVersion
 from chalicelib.domain.paths import MAX_PATH_DEPTH
 from chalicelib.services.common import PageRequest
@@ -27,16 +30,39 @@ def _version_json(record: ModuleVersion, detailed: bool) -> dict:
     return {**data, "compiled_languages": list(record.compiled_languages), "compilation": record.compilation}
 
 
+def _archive_publish(request: Request) -> dict[str, Any] | None:
+    """The JSON body when it names an upload ({"version", "upload_id", ...}) instead of carrying files."""
+    if request.headers.get("content-type", "application/json").split(";")[0].strip().lower() != "application/json":
+        return None
+    if b'"upload_id"' not in (request.raw_body or b""):
+        return None
+    body = json_object(request)
+    if "upload_id" not in body:
+        return None
+    if "files" in body:
+        raise ValidationFailed("Send either files or upload_id, not both", validation_errors=[
+            {"field": "files", "code": "CONFLICTING_FIELDS", "message": "the files come from the upload"}])
+    return body
+
+
 @bp.route("/modules/{name}/versions", methods=["POST"], content_types=UPLOAD_CONTENT_TYPES)
 @view
 def publish_version(name: str) -> Response:
+    """201 with the new version; 200 with the existing one when this is an identical retry."""
     request = bp.current_request
-    upload = read_upload(request)
-    record = services().versions.publish(request_context(request), name, upload.first("version"),
-                                         upload.first("description"), upload.files,
-                                         upload.all("dependencies", "dependency"))
+    archived = _archive_publish(request)
+    if archived is not None:
+        record, created = services().versions.publish(
+            request_context(request), name, archived.get("version"), archived.get("description"), [],
+            [archived[field] for field in ("dependencies", "dependency") if field in archived],
+            upload_id=archived["upload_id"])
+    else:
+        upload = read_upload(request)
+        record, created = services().versions.publish(request_context(request), name, upload.first("version"),
+                                                      upload.first("description"), upload.files,
+                                                      upload.all("dependencies", "dependency"))
     return envelope({**_version_json(record, detailed=False), "checked_against": list(record.checked_against)},
-                    201)
+                    201 if created else 200)
 
 
 @bp.route("/validate", methods=["POST"], content_types=UPLOAD_CONTENT_TYPES)

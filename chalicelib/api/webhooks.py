@@ -4,11 +4,15 @@ A webhook's secret is accepted on create and PATCH but never returned.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import api_view, envelope, json_object, query_param, request_context
-from chalicelib.domain.webhooks import Delivery, Webhook
 from chalicelib.wiring import services
+
+if TYPE_CHECKING:  # annotations only: the webhook models load with the webhooks service
+    from chalicelib.domain.webhooks import Delivery, Webhook
 
 bp = Blueprint(__name__)
 view = api_view(lambda: bp.current_request)

@@ -202,3 +202,38 @@ class WebhookLimitReached(BusinessRuleViolated):
 class CompileLimitExceeded(BusinessRuleViolated):
     """protoc went over its time or memory bound for one request: the sources are too big or too complex."""
     code = "COMPILE_LIMIT_EXCEEDED"
+
+
+# Archives and upload grants (large modules go to S3 directly, then publish names the upload)
+class InvalidArchive(BadRequest):
+    """Not a .zip or .tar.gz, unreadable, encrypted, or an entry that is a link, a device or a bad name."""
+    code = "INVALID_ARCHIVE"
+
+
+class ArchiveTooLarge(PayloadTooLarge):
+    """Too many entries, too many bytes once uncompressed, or a compression ratio of a decompression bomb."""
+    code = "ARCHIVE_TOO_LARGE"
+
+
+class UploadNotFound(NotFound):
+    code = "UPLOAD_NOT_FOUND"
+
+
+class UploadForbidden(Forbidden):
+    """The upload was granted to another organization, module or user."""
+    code = "UPLOAD_FORBIDDEN"
+
+
+class UploadExpired(DomainError):
+    """The grant's time ran out before the archive was published (410 Gone)."""
+    code = "UPLOAD_EXPIRED"
+
+
+class UploadNotReceived(Conflict):
+    """The grant exists, but no archive has reached S3 under it (yet)."""
+    code = "UPLOAD_NOT_RECEIVED"
+
+
+class UploadAlreadyUsed(Conflict):
+    """An upload publishes one version; another version needs a new upload."""
+    code = "UPLOAD_ALREADY_USED"

@@ -107,3 +107,12 @@ class RequestContext(Entity):
     principal: Principal | None
     org: Organization
     role: Role | None
+
+
+class OutboxMessage(Entity):
+    """Work that must follow a write (a compile job, a registry event): stored in the write's own
+    transaction and sent to `queue` ("compile" or "events") once it has committed, so the write and its
+    follow-up happen together or not at all."""
+
+    queue: str
+    body: str

@@ -1,11 +1,12 @@
-"""SQS batches with partial failures: one bad record fails alone; the others are deleted."""
+"""Batches with partial failures: for SQS, one bad record fails alone and the others are deleted; for
+the table's stream, the failed sequence numbers are reported and Lambda retries from the lowest."""
 from __future__ import annotations
 
 import json
 import logging
 from typing import Any, Callable
 
-from chalice.app import SQSEvent
+from chalice.app import DynamoDBEvent, SQSEvent
 
 logger = logging.getLogger("spoke.events")
 MAX_RECEIVES = 3  # equal to the queue's maxReceiveCount in infra/template.yaml
@@ -22,3 +23,11 @@ def process_batch(event: SQSEvent, handle: Callable[[dict[str, Any], bool], Any]
             logger.exception("record %s failed (receive %d)", raw.get("messageId"), receives)
             failures.append({"itemIdentifier": raw.get("messageId")})
     return {"batchItemFailures": failures}
+
+
+def process_stream_batch(event: DynamoDBEvent, handle: Callable[[list[Any]], list[str]]) -> dict[str, list]:
+    """DynamoDB stream records -> typed table changes -> `handle`, which returns the failed sequence numbers."""
+    from chalicelib.adapters.outbox_store import table_changes
+
+    failed = handle(table_changes(event.to_dict().get("Records", [])))
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failed]}

@@ -6,7 +6,6 @@ subscriber that answers slowly holds up only its own delivery, never the others 
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,10 +25,8 @@ def deliver_events(event: SQSEvent) -> dict:
     records: list[dict[str, Any]] = event.to_dict().get("Records", [])
 
     def one(record: dict[str, Any]) -> dict[str, list]:
-        # SentTimestamp is the same on every receive of a message: the fan-out's delivery ids depend on it.
-        sent_at_ms = int(record.get("attributes", {}).get("SentTimestamp") or time.time() * 1000)
         return process_batch(SQSEvent({"Records": [record]}, event.context),
-                             lambda body, _final: webhooks.handle(body, sent_at_ms))
+                             lambda body, _final: webhooks.handle(body))
 
     with ThreadPoolExecutor(max_workers=max(len(records), 1), thread_name_prefix="webhook") as pool:
         results = list(pool.map(one, records))

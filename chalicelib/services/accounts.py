@@ -5,8 +5,6 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from chalicelib.domain.errors import InvalidCredentials, Unauthorized, ValidationFailed
 from chalicelib.domain.text import bounded_text
 from chalicelib.domain.models import Principal, User
@@ -23,6 +21,8 @@ def normalise_email(value: Any) -> str:
     """email-validator's judgement (syntax only: no DNS from a request), lower-cased as the account key."""
     reason = "must be an email address like user@example.com"
     if isinstance(value, str) and len(value.strip()) <= MAX_EMAIL_LENGTH:
+        from email_validator import EmailNotValidError, validate_email  # only where an address is checked
+
         try:
             return validate_email(value.strip(), check_deliverability=False, test_environment=True).normalized.lower()
         except EmailNotValidError as error:

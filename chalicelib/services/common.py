@@ -4,12 +4,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import Forbidden, InvalidCursor, Unauthorized, ValidationFailed
 from chalicelib.domain.models import Principal, RequestContext
 from chalicelib.domain.roles import Action, can
-from chalicelib.services.ports import CursorsPort
+
+if TYPE_CHECKING:  # annotations only
+    from chalicelib.services.ports import CursorsPort
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE_OFFSET = 10_000  # page numbers reach this far; cursors go anywhere

@@ -4,11 +4,8 @@ Works on the descriptor sets stored at publish time: nothing is ever recompiled.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.protobuf.descriptor_pb2 import FileDescriptorSet
-
-from chalicelib.domain import breaking
 from chalicelib.domain.errors import BreakingChange, ValidationFailed
 from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.policy import MAX_RULES, CompatibilityMode, CompatibilityPolicy
@@ -18,14 +15,21 @@ from chalicelib.services.common import require, require_principal
 from chalicelib.services.modules import ModulesService
 from chalicelib.services.ports import BlobsPort, RegistryPort
 
+if TYPE_CHECKING:  # the breaking engine and protobuf are imported where a check runs (lean cold start)
+    from google.protobuf.descriptor_pb2 import FileDescriptorSet
+
 
 def check_rule_ids(ids: list[str]) -> None:
     """Refuses rule or category IDs buf does not know (deprecated ones are mapped as buf maps them)."""
+    from chalicelib.domain import breaking
+
     breaking.BreakingConfig(use=ids or ["FILE"]).resolve()
 
 
 def own_files(descriptor_set: bytes, paths: set[str]) -> FileDescriptorSet:
     """Only the version's own files, as buf checks a module without its imports."""
+    from google.protobuf.descriptor_pb2 import FileDescriptorSet
+
     full = FileDescriptorSet.FromString(descriptor_set)
     return FileDescriptorSet(file=[f for f in full.file if f.name in paths])
 
@@ -74,6 +78,8 @@ class CompatibilityService:
                 isinstance(i, str) and len(i) <= 64 for i in use + except_):
             raise ValidationFailed("use and except must be lists of buf rule or category IDs", validation_errors=[
                 {"field": "use", "code": "INVALID_TYPE", "message": f"lists of at most {MAX_RULES} IDs such as FILE or FIELD_NO_DELETE"}])
+        from chalicelib.domain import breaking
+
         config = breaking.BreakingConfig(use=[i.upper() for i in use], except_=[i.upper() for i in except_])
         config.resolve()
         new_fds, old_fds = self._descriptor(new), self._descriptor(old)
@@ -95,6 +101,8 @@ class CompatibilityService:
             lower = [item for item in lower if parse_version(item["version"]).major == version.major]
         if not lower:
             return []
+        from chalicelib.domain import breaking
+
         config = breaking.BreakingConfig(use=list(policy.use), except_=list(policy.except_))
         new_fds = own_files(descriptor_set, paths)
         for item in lower:

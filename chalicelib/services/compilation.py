@@ -1,23 +1,49 @@
 """Compiling published versions to code: jobs on the compile queue, statuses in the version item,
 ZIPs in S3 behind presigned URLs.
 
+A job message is an outbox message, written with the change that asks for it (the publish, or a
+POST .../compile), and so is the event that announces the job's end: each is one atomic fact with
+its write.
+
 Delivery is at least once: a job for a language that already succeeded under the same job id does
 nothing, and ZIPs are deterministic and content-addressed, so a repeat never changes a finished one.
+
+A receive claims the languages it compiles: `running` with its own claim id and a lease
+(`lease_expires_at`, SPOKE_COMPILE_LEASE_SECONDS: the function's timeout, less than the queue's
+visibility timeout). Another receive of the same job leaves a live claim alone; a claim whose lease
+has expired belongs to a receive the timeout cut off, so the next receive resumes it, and the last
+receive (the queue's maxReceiveCount) marks it failed instead of starting a compile that would be
+cut off the same way with nobody left to record it. A receive that fails gives its claim back.
 """
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Protocol
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Protocol
 
 from chalicelib.domain.errors import CompilationFailed, UnknownLanguage, ValidationFailed
-from chalicelib.domain.models import RequestContext
+from chalicelib.domain.models import OutboxMessage, RequestContext
 from chalicelib.domain.roles import Action
-from chalicelib.services.common import require, utc_now
+from chalicelib.services.common import iso_utc, require, utc_now
 from chalicelib.services.events import EventPublisher
-from chalicelib.services.ports import BlobsPort, QueuesPort, RegistryPort
+from chalicelib.services.ports import BlobsPort, FollowUp, RegistryPort, Statuses
 
 ERROR_LIMIT = 4000
+FINISHED = ("succeeded", "failed")
+CUT_OFF = ("compilation was cut off by the compile function's time limit on an earlier attempt and was not "
+           "tried again: split the module, or raise SPOKE_COMPILE_TIMEOUT_SECONDS")
+
+
+def job_finished(statuses: Statuses, job: str) -> bool:
+    """Every language of `job` (that it still owns) has succeeded or failed."""
+    mine = [s for s in statuses.values() if s.get("job") == job]
+    return bool(mine) and all(s.get("status") in FINISHED for s in mine)
+
+
+def lease_expired(status: dict[str, Any], now: datetime) -> bool:
+    expires = status.get("lease_expires_at")
+    return expires is None or datetime.fromisoformat(expires.replace("Z", "+00:00")) <= now
 
 
 class GeneratorPort(Protocol):
@@ -28,15 +54,17 @@ class GeneratorPort(Protocol):
 
 
 class CompilationService:
-    def __init__(self, registry: RegistryPort, blobs: BlobsPort, queues: QueuesPort, generator: GeneratorPort,
-                 languages: dict[str, str], url_ttl_seconds: int, events: EventPublisher) -> None:
+    def __init__(self, registry: RegistryPort, blobs: BlobsPort, generator: GeneratorPort,
+                 languages: dict[str, str], url_ttl_seconds: int, events: EventPublisher, *,
+                 lease_seconds: int = 900, clock: Callable[[], datetime] | None = None) -> None:
         self._events = events
         self._registry = registry
         self._blobs = blobs
-        self._queues = queues
         self._generator = generator
         self._languages = languages  # name -> description
         self._url_ttl = url_ttl_seconds
+        self._lease_seconds = lease_seconds
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
 
     @property
     def default_languages(self) -> list[str]:
@@ -45,9 +73,13 @@ class CompilationService:
     def pending(self, languages: list[str], job: str) -> dict[str, dict[str, Any]]:
         return {language: {"status": "pending", "job": job, "updated_at": utc_now()} for language in languages}
 
-    def enqueue(self, org_id: str, module: str, version: str, sort_key: str, languages: list[str], job: str) -> None:
-        self._queues.send("compile", json.dumps({"org_id": org_id, "module": module, "version": version,
-                                                 "sort_key": sort_key, "languages": languages, "job": job}))
+    @staticmethod
+    def job_message(org_id: str, module: str, version: str, sort_key: str, languages: list[str], job: str
+                    ) -> OutboxMessage:
+        """The compile queue's message for a job: the caller writes it with the statuses that ask for it."""
+        return OutboxMessage(queue="compile", body=json.dumps({
+            "org_id": org_id, "module": module, "version": version, "sort_key": sort_key,
+            "languages": languages, "job": job}))
 
     def languages(self) -> dict[str, Any]:
         return {"languages": [{"name": name, "description": text} for name, text in sorted(self._languages.items())],
@@ -71,9 +103,9 @@ class CompilationService:
         require(ctx, Action.PUBLISH)
         chosen = self._checked(languages)
         job = uuid.uuid4().hex
+        message = self.job_message(item["org_id"], item["module"], item["version"], item["sort_key"], chosen, job)
         updated = self._registry.set_compilation(item["org_id"], item["module"], item["sort_key"],
-                                                 self.pending(chosen, job))
-        self.enqueue(item["org_id"], item["module"], item["version"], item["sort_key"], chosen, job)
+                                                 self.pending(chosen, job), outbox=lambda _before, _after: [message])
         return (updated or item).get("compilation", {})
 
     def download(self, item: dict[str, Any], language: str) -> tuple[str, dict[str, Any]]:
@@ -99,27 +131,28 @@ class CompilationService:
     def run_job(self, message: dict[str, Any], final_attempt: bool) -> dict[str, Any] | None:
         """The compile function's work for one queue message; raises to have SQS retry it."""
         org_id, module, sort_key, job = message["org_id"], message["module"], message["sort_key"], message["job"]
-        item = self._registry.get_version(org_id, module, sort_key)
+        wanted: list[str] = list(message["languages"])
+        announce = self._announcement(org_id, module, message.get("version", ""), job)
+        claim = uuid.uuid4().hex
+        item = self._registry.set_compilation(org_id, module, sort_key, self._claim(job, wanted, claim, final_attempt),
+                                              unless_job_finished=job, outbox=announce)
         if item is None:
             return None
-        # Only languages this job still owes: a finished one (succeeded or failed) is never redone.
-        todo = [lang for lang in message["languages"]
-                if item.get("compilation", {}).get(lang, {}).get("job") == job
-                and item["compilation"][lang].get("status") in ("pending", "running")]
+        # Only what this receive claimed: not a finished language, nor one another receive holds.
+        todo = [lang for lang in wanted if item.get("compilation", {}).get(lang, {}).get("claim") == claim]
         if not todo:
             return item
         try:
-            self._registry.set_compilation(org_id, module, sort_key, {
-                lang: {"status": "running", "job": job, "updated_at": utc_now()} for lang in todo})
             result = self._generator.generate(*self._sources(item), todo, module=module, version=item["version"],
                                               go_package_prefix=item.get("go_package_prefix"),
                                               descriptor_set=self._blobs.get_descriptor_set(
                                                   item["descriptor_set_sha256"]))
         except Exception as error:
-            if final_attempt:
-                self._registry.set_compilation(org_id, module, sort_key, {lang: {
-                    "status": "failed", "job": job, "error": f"compile job failed: {type(error).__name__}",
-                    "updated_at": utc_now()} for lang in todo})
+            # Give the claim back, so the next receive need not wait out the lease; the last one fails it.
+            gone = {"status": "failed", "job": job, "error": f"compile job failed: {type(error).__name__}"} \
+                if final_attempt else {"status": "pending", "job": job}
+            self._registry.set_compilation(org_id, module, sort_key, self._release(todo, claim, gone),
+                                           unless_job_finished=job, outbox=announce)
             raise
         statuses = {}
         for language, output in result.outputs.items():
@@ -130,28 +163,61 @@ class CompilationService:
             else:
                 statuses[language] = {"status": "failed", "job": job, "error": (output.error or "")[:ERROR_LIMIT],
                                       "updated_at": utc_now()}
-        updated = self._registry.set_compilation(org_id, module, sort_key, statuses, unless_job_finished=job)
-        self._announce_if_done(updated, job)
-        return updated
+        # The guard: results of this job never replace a language it no longer owns or has finished
+        # (a receive that resumed an expired claim may have finished it first).
+        return self._registry.set_compilation(org_id, module, sort_key, statuses, unless_job_finished=job,
+                                              outbox=announce)
 
-    def _announce_if_done(self, item: dict[str, Any] | None, job: str) -> None:
-        """Once every language of a job has finished: version.compiled, or version.compilation_failed."""
-        if item is None:
-            return
-        mine = {lang: s for lang, s in item.get("compilation", {}).items() if s.get("job") == job}
-        if not mine or any(s["status"] in ("pending", "running") for s in mine.values()):
-            return
-        failed = sorted(lang for lang, s in mine.items() if s["status"] == "failed")
-        data = {"module": item["module"], "version": item["version"], "job": job,
-                "succeeded": sorted(lang for lang, s in mine.items() if s["status"] == "succeeded"),
-                "failed": {lang: mine[lang].get("error", "") for lang in failed}}
-        self._events.emit(item["org_id"], "version.compilation_failed" if failed else "version.compiled", data)
+    def _claim(self, job: str, wanted: list[str], claim: str, final_attempt: bool
+               ) -> Callable[[Statuses], Statuses]:
+        """The languages of `job` nobody holds become this receive's, under a lease; on the last receive,
+        one found still running under an expired lease (an earlier receive was cut off) fails instead."""
+        def change(current: Statuses) -> Statuses:
+            now = self._clock()
+            lease = iso_utc(now + timedelta(seconds=self._lease_seconds))
+            taken: Statuses = {}
+            for language in wanted:
+                status = current.get(language, {})
+                if status.get("job") != job or status.get("status") in FINISHED:
+                    continue  # another job's now, or done
+                if status.get("status") == "running" and not lease_expired(status, now):
+                    continue  # another receive of this job is compiling it
+                if status.get("status") == "running" and final_attempt:
+                    taken[language] = {"status": "failed", "job": job, "error": CUT_OFF, "updated_at": iso_utc(now)}
+                else:
+                    taken[language] = {"status": "running", "job": job, "claim": claim, "lease_expires_at": lease,
+                                       "updated_at": iso_utc(now)}
+            return taken
+        return change
+
+    @staticmethod
+    def _release(languages: list[str], claim: str, status: dict[str, Any]) -> Callable[[Statuses], Statuses]:
+        def change(current: Statuses) -> Statuses:
+            return {lang: {**status, "updated_at": utc_now()} for lang in languages
+                    if current.get(lang, {}).get("claim") == claim and current[lang].get("status") == "running"}
+        return change
+
+    def _announcement(self, org_id: str, module: str, version: str, job: str) -> FollowUp:
+        """The change that finishes a job carries its event: version.compiled, or version.compilation_failed
+        if any language failed. Only that one change: the statuses before it were not all finished."""
+        def follow_up(before: Statuses, after: Statuses) -> list[OutboxMessage]:
+            if job_finished(before, job) or not job_finished(after, job):
+                return []
+            mine = {lang: s for lang, s in after.items() if s.get("job") == job}
+            failed = sorted(lang for lang, s in mine.items() if s["status"] == "failed")
+            data = {"module": module, "version": version, "job": job,
+                    "succeeded": sorted(lang for lang, s in mine.items() if s["status"] == "succeeded"),
+                    "failed": {lang: mine[lang].get("error", "") for lang in failed}}
+            return [self._events.message(org_id, "version.compilation_failed" if failed else "version.compiled",
+                                         data)]
+        return follow_up
 
     def _sources(self, item: dict[str, Any]) -> tuple[dict[str, bytes], dict[str, bytes]]:
-        def files_of(manifest_sha: str) -> dict[str, bytes]:
-            return {f["path"]: self._blobs.get_blob(f["sha256"]) for f in self._blobs.get_manifest(manifest_sha)}
+        """The version's files and its dependencies': one read of each version's pack (versions stored
+        before packs: one read per file)."""
+        from chalicelib.services.schemas import stored_manifest
 
         dependency_files: dict[str, bytes] = {}
         for dependency in item.get("resolved_dependencies", []):
-            dependency_files.update(files_of(dependency["manifest_sha256"]))
-        return files_of(item["manifest_sha256"]), dependency_files
+            dependency_files.update(self._blobs.read_files(self._blobs.read_manifest(dependency["manifest_sha256"])))
+        return self._blobs.read_files(stored_manifest(self._blobs, item)), dependency_files

@@ -1,6 +1,9 @@
-"""Registry events (module.created, version.published, ...): emitted once, after the change commits.
+"""Registry events (module.created, version.published, ...): recorded with the change they announce.
 
-The events queue's consumer (the webhooks fan-out) turns each into deliveries.
+An event is an outbox message (`OutboxMessage`) written in the change's own transaction, so it exists
+if and only if the change committed; the outbox relay puts it on the events queue, whose consumer (the
+webhooks fan-out) turns it into deliveries. The event id is fixed when the event is made: a message
+forwarded twice is the same event, and the fan-out's delivery ids derive from it.
 """
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ import json
 import uuid
 from typing import Any
 
+from chalicelib.domain.models import OutboxMessage
 from chalicelib.services.common import utc_now
-from chalicelib.services.ports import QueuesPort
 
 MAX_EVENT_FILE_LIST_BYTES = 64 * 1024  # an event (and each delivery) stays far below SQS's 256 KiB
 EVENT_TYPES = ("module.created", "version.published", "version.compiled", "version.compilation_failed",
@@ -17,16 +20,14 @@ EVENT_TYPES = ("module.created", "version.published", "version.compiled", "versi
 
 
 class EventPublisher:
-    def __init__(self, queues: QueuesPort) -> None:
-        self._queues = queues
+    """Makes the outbox message of an event; the caller writes it with the change it announces."""
 
-    def emit(self, org_id: str, event: str, data: dict[str, Any]) -> dict[str, Any]:
+    def message(self, org_id: str, event: str, data: dict[str, Any]) -> OutboxMessage:
         if event not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event}")
         envelope = {"id": f"evt-{uuid.uuid4().hex}", "event": event, "created_at": utc_now(),
                     "organization": org_id, "data": data}
-        self._queues.send("events", json.dumps(envelope, separators=(",", ":")))
-        return envelope
+        return OutboxMessage(queue="events", body=json.dumps(envelope, separators=(",", ":")))
 
 
 def file_list(paths: list[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.names import is_module_name, shown, validate_module_name
 from chalicelib.domain.versions import parse_version
 from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
+from chalicelib.domain.search import parse_query
 from chalicelib.domain.roles import Action
 from chalicelib.services.events import EventPublisher
 from chalicelib.services.common import PageRequest, next_cursor, pagination, require, resume_after, utc_now
@@ -49,8 +50,8 @@ class ModulesService:
                         description=validate_description(description), created_at=now, updated_at=now,
                         compatibility=self._policy(compatibility),
                         go_package_prefix=validate_go_prefix(go_package_prefix))
-        self._registry.create_module(module)
-        self._events.emit(ctx.org.id, "module.created", {"module": module.name, "description": module.description})
+        self._registry.create_module(module, outbox=[self._events.message(
+            ctx.org.id, "module.created", {"module": module.name, "description": module.description})])
         return module
 
     def get(self, ctx: RequestContext, name: str) -> tuple[Module, list[str]]:
@@ -97,19 +98,23 @@ class ModulesService:
         return policy
 
     def list(self, ctx: RequestContext, page: PageRequest, query: Any) -> tuple[list[Module], dict[str, Any]]:
+        """Modules by name; with `q`, those whose name starts with it or whose description holds its
+        words (domain/search.py), read from the search index in proportion to the page."""
         require(ctx, Action.READ)
-        if query is not None and (not isinstance(query, str) or len(query) > 100):
-            raise ValidationFailed("q must be at most 100 characters", validation_errors=[
-                {"field": "q", "code": "INVALID_LENGTH", "message": "at most 100 characters"}])
-        query = query or None
-        scope = {"org": ctx.org.id, "q": query}
+        search = parse_query(query)
+        scope = {"org": ctx.org.id, "q": search.text if search else None}
         after = resume_after(self._cursors, page.cursor, scope)
-        if query:
-            matches = self._registry.search_modules(ctx.org.id, query)
-            total = len(matches)
-            start = sum(1 for m in matches if m.name <= after) if after is not None else page.offset
-            modules = matches[start:start + page.page_size]
-            more = start + page.page_size < total
+        if search:
+            if search.finds_nothing:
+                modules, more, total = [], False, 0
+            else:
+                found = self._registry.search_modules(ctx.org.id, search, after=after,
+                                                      skip=0 if after is not None else page.offset,
+                                                      limit=page.page_size)
+                modules, more = found.modules, found.more
+                # A first walk that reached the end has seen every match; otherwise DynamoDB counts them.
+                total = (found.matched if after is None and not more
+                         else self._registry.count_search(ctx.org.id, search))
         else:
             if after is not None:
                 modules, more = self._registry.list_modules(ctx.org.id, after=after, limit=page.page_size)
@@ -117,7 +122,7 @@ class ModulesService:
                 modules, more = self._registry.list_modules(ctx.org.id, after=None,
                                                             limit=page.offset + page.page_size)
                 modules = modules[page.offset:]
-            total = (self._orgs.counters(ctx.org.id)["module_count"] if ctx.org.is_default
-                     else ctx.org.module_count)
+            # From the table, not ctx.org: the organization is cached for seconds, its counters move.
+            total = self._orgs.counters(ctx.org.id)["module_count"]
         following = next_cursor(self._cursors, scope, modules[-1].name if modules else None, more)
         return modules, pagination(page, total, following)

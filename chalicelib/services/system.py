@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from chalicelib.config import SERVICE_VERSION
 from chalicelib.services.common import utc_now
-from chalicelib.services.ports import BlobsPort, QueuesPort, RegistryPort
+
+if TYPE_CHECKING:  # annotations only
+    from chalicelib.services.ports import BlobsPort, QueuesPort, RegistryPort
 
 logger = logging.getLogger(__name__)
 _STARTED = time.monotonic()

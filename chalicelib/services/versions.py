@@ -1,28 +1,43 @@
-"""Use cases of versions: publish, list, read, and read one file."""
+"""Use cases of versions: publish, list, read, and read one file.
+
+A version's files are stored as one pack (see adapters/blobs.py) with a manifest of offsets; a small
+manifest is also kept inline in the version item, so reading a version or a file needs no manifest
+read. Versions stored before packs (one blob per file) are read the same way.
+"""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.dependencies import parse_dependencies
+from chalicelib.domain.dependencies import DependencyRef, parse_dependencies
 from chalicelib.domain.errors import FileNotFound, InvalidProto, UnresolvedImport, VersionExists
-from chalicelib.domain.models import FileEntry, ModuleVersion, RequestContext, VersionSummary
+from chalicelib.domain.models import FileEntry, Module, ModuleVersion, RequestContext, VersionSummary
 from chalicelib.domain.roles import Action
-from chalicelib.domain.uploads import validate_upload
-from chalicelib.domain.versions import parse_version
+from chalicelib.domain.uploads import UploadedFile, validate_upload
+from chalicelib.domain.versions import Version, parse_version
 from chalicelib.services.common import PageRequest, next_cursor, require, require_principal, resume_after, utc_now
 from chalicelib.services.modules import ModulesService, validate_description
-from chalicelib.services.ports import BlobsPort, CursorsPort, RegistryPort
+from chalicelib.services.ports import BlobsPort, CursorsPort, Manifest, RegistryPort
 from chalicelib.services.compatibility import CompatibilityService
 from chalicelib.services.compilation import CompilationService
 from chalicelib.services.events import EventPublisher, file_list
-from chalicelib.services.schemas import SchemaService
+from chalicelib.services.schemas import INLINE_MANIFEST, SchemaService, inline_manifest, stored_manifest
+
+if TYPE_CHECKING:  # publishing from an upload is rare: its module (and the archive readers) load on first use
+    from chalicelib.services.uploads import UploadsService
+
+INLINE_MANIFEST_MAX_FILES = 200
+INLINE_MANIFEST_MAX_BYTES = 32 * 1024
 
 
 class VersionsService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, modules: ModulesService,
                  cursors: CursorsPort, schemas: SchemaService, compatibility: CompatibilityService,
-                 compilation: CompilationService, events: EventPublisher, max_files: int) -> None:
+                 compilation: CompilationService, events: EventPublisher, max_files: int,
+                 uploads: UploadsService | None = None, inline_max_files: int = INLINE_MANIFEST_MAX_FILES,
+                 inline_max_bytes: int = INLINE_MANIFEST_MAX_BYTES) -> None:
+        self._uploads = uploads
+        self._inline_limits = (inline_max_files, inline_max_bytes)
         self._events = events
         self._compilation = compilation
         self._compatibility = compatibility
@@ -34,31 +49,78 @@ class VersionsService:
         self._max_files = max_files
 
     def publish(self, ctx: RequestContext, module_name: str, version_text: Any, description: Any,
-                files: list[tuple[str, bytes]], dependencies: list[Any] | None = None) -> ModuleVersion:
-        """protoc's judgement, then bytes (content-addressed, never overwritten), then metadata in one
-        transaction.
+                files: list[tuple[str, bytes]], dependencies: list[Any] | None = None,
+                upload_id: Any = None) -> tuple[ModuleVersion, bool]:
+        """The version and whether this call created it: False when it is an identical retry (same version,
+        description, dependencies and files by sha256) of one already published, which is safe to repeat;
+        any other content under an existing version is 409 VERSION_EXISTS.
 
-        A loser of a race leaves only unreferenced blobs behind; the winner's manifest is the one
-        the version item points at.
+        The files come from the request, or from the archive posted under `upload_id`.
         """
         require(ctx, Action.PUBLISH)
         version = parse_version(version_text)
         description = validate_description(description)
-        uploads = validate_upload(files, self._max_files)
+        uploads = validate_upload(files, self._max_files) if upload_id is None else []
         refs = parse_dependencies(dependencies or [])
         module = self._modules.find(ctx, module_name)
-        if self._registry.version_exists(ctx.org.id, module.name, version.sort_key):
-            raise VersionExists(f"Version '{version.name}' of module '{module.name}' already exists",
-                                details={"module": module.name, "version": version.name})
+        archive = self._uploads_service().claim(ctx, module, upload_id, version) if upload_id is not None else None
+        existing = self._registry.get_version(ctx.org.id, module.name, version.sort_key)
+        if archive is not None:
+            if archive.used_version is not None:  # this grant published this very version: its files are these
+                return self._retried(module, existing, version, description, refs, None), False
+            uploads = validate_upload(self._uploads_service().files(archive), self._max_files)
+        if existing is not None:
+            return self._retried(module, existing, version, description, refs, uploads), False
+        try:
+            record = self._store(ctx, module, version, description, uploads, refs)
+        except VersionExists:
+            # A concurrent publish of the same version committed first: identical content is a retry.
+            existing = self._registry.get_version(ctx.org.id, module.name, version.sort_key)
+            return self._retried(module, existing, version, description, refs, uploads), False
+        if archive is not None:
+            self._uploads_service().used(archive, version)
+        return record, True
+
+    def _uploads_service(self) -> UploadsService:
+        if self._uploads is None:
+            raise RuntimeError("VersionsService was built without uploads")
+        return self._uploads
+
+    def _retried(self, module: Module, item: dict[str, Any] | None, version: Version, description: str,
+                 refs: list[DependencyRef], uploads: list[UploadedFile] | None) -> ModuleVersion:
+        """The stored version when this publish repeats it exactly (`uploads` None: the files are known to
+        be the same), else VERSION_EXISTS."""
+        def pairs(dependencies: list[dict[str, str]]) -> list[tuple[str, str]]:
+            return sorted((d["module"], d["version"]) for d in dependencies)
+
+        same = (item is not None and item["version"] == version.name and item.get("description", "") == description
+                and pairs(item.get("dependencies", [])) == pairs([r.as_dict() for r in refs]))
+        manifest = stored_manifest(self._blobs, item) if same and item is not None else None
+        if manifest is not None and uploads is not None:
+            same = sorted((f.path, f.sha256) for f in manifest.files) == sorted((u.path, u.sha256) for u in uploads)
+        if not same or item is None or manifest is None:
+            raise VersionExists(f"Version '{version.name}' of module '{module.name}' already exists with other "
+                                "content (versions are immutable)", details={"module": module.name,
+                                                                              "version": version.name})
+        return self._record(item, manifest)
+
+    def _store(self, ctx: RequestContext, module: Module, version: Version, description: str,
+               uploads: list[UploadedFile], refs: list[DependencyRef]) -> ModuleVersion:
+        """protoc's judgement, then bytes (one content-addressed pack, never overwritten), then metadata in
+        one transaction.
+
+        A loser of a race leaves only an unreferenced pack behind; the winner's manifest is the one
+        the version item points at.
+        """
         resolved = self._schemas.resolve(ctx.org.id, refs, {u.path for u in uploads})
         compiled = self._schemas.compile(uploads, resolved)
         checked_against = self._compatibility.enforce(ctx.org.id, module, version, compiled.descriptor_set or b"",
                                                       {u.path for u in uploads})
-        for upload in uploads:
-            self._blobs.put_blob(upload.sha256, upload.content)
-        entries = tuple(FileEntry(path=u.path, size=len(u.content), sha256=u.sha256) for u in uploads)
-        manifest_sha = self._blobs.put_manifest([e.model_dump() for e in entries])
+        manifest = self._blobs.put_pack([(u.path, u.content) for u in uploads])
+        entries = tuple(FileEntry(path=f.path, size=f.size, sha256=f.sha256) for f in manifest.files)
+        manifest_sha = self._blobs.put_manifest(manifest)
         descriptor_sha = self._blobs.put_descriptor_set(compiled.descriptor_set or b"")
+        layout = self._layout(manifest, checked_against)
         languages, job = self._compilation.default_languages, uuid.uuid4().hex
         now = utc_now()
         record = ModuleVersion(org_id=ctx.org.id, module=module.name, version=version.name,
@@ -72,13 +134,23 @@ class VersionsService:
             "descriptor_set_sha256": descriptor_sha, "dependencies": resolved.direct,
             "resolved_dependencies": resolved.closure, "compiled_languages": [],
             "compilation": self._compilation.pending(languages, job), "compilation_rev": 0,
-            "go_package_prefix": module.go_package_prefix,
-        }, updated_at=now)
-        self._compilation.enqueue(ctx.org.id, module.name, version.name, version.sort_key, languages, job)
-        self._events.emit(ctx.org.id, "version.published", {
-            "module": module.name, "version": version.name, **file_list([e.path for e in entries]),
-            "dependencies": resolved.direct, "checked_against": checked_against})
+            "go_package_prefix": module.go_package_prefix, **layout,
+        }, updated_at=now, outbox=[  # the compile job and the event commit with the version, or not at all
+            self._compilation.job_message(ctx.org.id, module.name, version.name, version.sort_key, languages, job),
+            self._events.message(ctx.org.id, "version.published", {
+                "module": module.name, "version": version.name, **file_list([e.path for e in entries]),
+                "dependencies": resolved.direct, "checked_against": checked_against})])
         return record
+
+    def _layout(self, manifest: Manifest, checked_against: list[str]) -> dict[str, Any]:
+        """What the version item holds besides the contract's fields: where its pack is, the manifest itself
+        when small, and what the policy checked it against (so a retry answers the same)."""
+        values: dict[str, Any] = {"pack_sha256": manifest.pack_sha256, "pack_size": manifest.pack_size,
+                                  "checked_against": list(checked_against)}
+        inline = inline_manifest(manifest, *self._inline_limits)
+        if inline is not None:
+            values[INLINE_MANIFEST] = inline
+        return values
 
     def validate(self, ctx: RequestContext, files: list[tuple[str, bytes]], dependencies: list[Any] | None
                  ) -> dict[str, Any]:
@@ -135,22 +207,30 @@ class VersionsService:
 
     def get(self, ctx: RequestContext, module_name: str, version_text: str) -> ModuleVersion:
         item = self._version_item(ctx, module_name, version_text)
-        files = tuple(FileEntry(**f) for f in self._blobs.get_manifest(item["manifest_sha256"]))
+        return self._record(item, stored_manifest(self._blobs, item))
+
+    @staticmethod
+    def _record(item: dict[str, Any], manifest: Manifest) -> ModuleVersion:
+        files = tuple(FileEntry(path=f.path, size=f.size, sha256=f.sha256) for f in manifest.files)
         return ModuleVersion(org_id=item["org_id"], module=item["module"], version=item["version"],
                              sort_key=item["sort_key"], description=item.get("description", ""),
                              created_at=item["created_at"], created_by=item.get("created_by", ""),
                              files=files, dependencies=tuple(item.get("dependencies", [])),
                              compiled_languages=tuple(item.get("compiled_languages", [])),
+                             checked_against=tuple(item.get("checked_against", [])),
                              compilation=item.get("compilation", {}))
 
     def get_file(self, ctx: RequestContext, module_name: str, version_text: str, path: str,
                  held_sha256s: frozenset[str] = frozenset()) -> tuple[FileEntry, bytes | None]:
-        """The file's entry, and its bytes unless the caller already holds them (matching ETag)."""
-        record = self.get(ctx, module_name, version_text)
-        entry = next((f for f in record.files if f.path == path), None)
-        if entry is None:
-            raise FileNotFound(f"File '{path}' not found in {record.module} {record.version}",
+        """The file's entry, and its bytes unless the caller already holds them (matching ETag): one ranged
+        read of the version's pack (a small version's manifest is in its item)."""
+        item = self._version_item(ctx, module_name, version_text)
+        manifest = stored_manifest(self._blobs, item)
+        packed = manifest.find(path)
+        if packed is None:
+            raise FileNotFound(f"File '{path}' not found in {item['module']} {item['version']}",
                                details={"path": path})
+        entry = FileEntry(path=packed.path, size=packed.size, sha256=packed.sha256)
         if entry.sha256 in held_sha256s:
             return entry, None
-        return entry, self._blobs.get_blob(entry.sha256)
+        return entry, self._blobs.read_file(manifest, packed)

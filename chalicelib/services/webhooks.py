@@ -7,6 +7,11 @@ sleeping) until the policy's last attempt, after which the delivery is marked fa
 is dropped. The DLQ only receives messages that failed for our own reasons (DynamoDB, SQS, a bug).
 Delivery is at least once: a duplicated message is absorbed by deterministic fan-out ids and a claim
 per attempt, but a worker dying between POST and record means a repeat under the same delivery id.
+Fan-out ids derive from the event alone (its id and creation time, and the webhook), and each
+delivery item is a conditional put, so an event message that arrives twice (the outbox relay
+forwards at least once) still gives each subscriber one delivery. A ping or a redelivery writes its
+delivery item and its first message together (an outbox message), so an SQS outage cannot leave it
+queued forever.
 """
 from __future__ import annotations
 
@@ -14,11 +19,11 @@ import json
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 from chalicelib.domain.errors import (DeliveryNotFound, Forbidden, ValidationFailed, WebhookInactive,
-                                      WebhookLimitReached, WebhookNotFound)
-from chalicelib.domain.models import DEFAULT_ORG_ID, RequestContext
+                                      WebhookNotFound)
+from chalicelib.domain.models import DEFAULT_ORG_ID, OutboxMessage, RequestContext
 from chalicelib.domain.roles import Action
 from chalicelib.domain.webhooks import (TERMINAL, Delivery, DeliveryPolicy, Webhook, delivery_body, delivery_headers,
                                         delivery_id, fan_out_salt, normalise_events, validate_secret)
@@ -34,12 +39,13 @@ CLAIM_LEASE_SECONDS = 60
 
 
 class WebhooksStorePort(Protocol):
-    def add_webhook(self, webhook: Webhook) -> None: ...
+    def add_webhook(self, webhook: Webhook, max_per_org: int) -> None: ...
     def get_webhook(self, org_id: str, webhook_id: str) -> Webhook | None: ...
     def list_webhooks(self, org_id: str) -> list[Webhook]: ...
     def update_webhook(self, org_id: str, webhook_id: str, changes: dict[str, Any]) -> Webhook | None: ...
     def delete_webhook(self, org_id: str, webhook_id: str) -> bool: ...
-    def add_delivery(self, delivery: Delivery, expires_at_epoch: int) -> bool: ...
+    def add_delivery(self, delivery: Delivery, expires_at_epoch: int, outbox: Sequence[OutboxMessage] = ()
+                     ) -> bool: ...
     def get_delivery(self, org_id: str, webhook_id: str, delivery_id: str) -> Delivery | None: ...
     def claim_attempt(self, delivery: Delivery, attempt: int, now_epoch: int, lease_seconds: int) -> bool: ...
     def record_attempt(self, delivery: Delivery, changes: dict[str, Any], entry: dict[str, Any] | None) -> bool: ...
@@ -67,13 +73,11 @@ class WebhooksService:
         url = self._url(body.get("url"))
         events = normalise_events(body.get("events"), EVENT_TYPES)
         secret = validate_secret(body.get("secret"))
-        if len(self._store.list_webhooks(ctx.org.id)) >= self._policy.max_per_org:
-            raise WebhookLimitReached(f"An organization has at most {self._policy.max_per_org} webhooks",
-                                      details={"limit": self._policy.max_per_org})
         now = utc_now()
         webhook = Webhook(id=f"whk-{uuid.uuid4().hex[:16]}", org_id=ctx.org.id, url=url, events=events, secret=secret,
                           active=self._active(body.get("active", True)), created_at=now, updated_at=now)
-        self._store.add_webhook(webhook)
+        # The limit is a condition of the write (WEBHOOK_LIMIT_REACHED), never a count read beforehand.
+        self._store.add_webhook(webhook, self._policy.max_per_org)
         return webhook
 
     def list(self, ctx: RequestContext) -> list[Webhook]:
@@ -115,7 +119,7 @@ class WebhooksService:
                  "organization": ctx.org.id,
                  "data": {"webhook": {"id": webhook.id, "url": webhook.url, "events": list(webhook.events)}}}
         return self._start(webhook, event["event"], event["id"], json.dumps(event, separators=(",", ":")),
-                           delivery_id(_now_ms(), uuid.uuid4().hex))
+                           delivery_id(_now_ms(), uuid.uuid4().hex), via_outbox=True)
 
     def deliveries(self, ctx: RequestContext, webhook_id: str, page_size: Any, cursor: Any
                    ) -> tuple[list[Delivery], str | None]:
@@ -135,27 +139,29 @@ class WebhooksService:
             raise DeliveryNotFound(f"Delivery '{delivery_id_}' not found for this webhook",
                                    details={"delivery_id": delivery_id_})
         return self._start(webhook, original.event, original.event_id, original.payload,
-                           delivery_id(_now_ms(), uuid.uuid4().hex), redelivery_of=original.id)
+                           delivery_id(_now_ms(), uuid.uuid4().hex), redelivery_of=original.id, via_outbox=True)
 
     # The events queue's consumer
-    def handle(self, message: dict[str, Any], sent_at_ms: int) -> None:
+    def handle(self, message: dict[str, Any]) -> None:
         if message.get("type") == DELIVERY_MESSAGE:
             self.attempt(message)
         elif isinstance(message.get("event"), str) and isinstance(message.get("organization"), str):
-            self.fan_out(message, sent_at_ms)
+            self.fan_out(message)
         else:
             raise ValueError("neither a registry event nor a webhook delivery message")
 
-    def fan_out(self, event: dict[str, Any], sent_at_ms: int) -> int:
-        """One delivery per subscribed webhook; ids derive from the message, so a re-run adds none."""
+    def fan_out(self, event: dict[str, Any]) -> int:
+        """One delivery per subscribed webhook. Ids derive from the event (its creation time and id) and
+        the webhook, never from the message carrying it, so a re-run or a second copy adds none."""
         org_id = event["organization"]
         if org_id == DEFAULT_ORG_ID:
             return 0  # the shared default organization has no webhooks
         payload = json.dumps(event, separators=(",", ":"))
+        created_ms = _epoch_ms(event.get("created_at"))
         targets = [w for w in self._store.list_webhooks(org_id) if w.active and self._wants(w, event)]
         for webhook in targets:
             self._start(webhook, event["event"], event["id"], payload,
-                        delivery_id(sent_at_ms, fan_out_salt(event["id"], webhook.id)))
+                        delivery_id(created_ms, fan_out_salt(event["id"], webhook.id)))
         return len(targets)
 
     def attempt(self, message: dict[str, Any]) -> None:
@@ -189,11 +195,17 @@ class WebhooksService:
 
     # Helpers
     def _start(self, webhook: Webhook, event: str, event_id: str, payload: str, new_id: str,
-               redelivery_of: str | None = None) -> Delivery:
+               redelivery_of: str | None = None, via_outbox: bool = False) -> Delivery:
+        """Record a delivery and queue its first attempt. From a request (`via_outbox`) both are one
+        write; in the fan-out, a failed send makes SQS hand the event out again, which queues it then."""
         now = utc_now()
         delivery = Delivery(id=new_id, org_id=webhook.org_id, webhook_id=webhook.id, event=event, event_id=event_id,
                             created_at=now, updated_at=now, redelivery_of=redelivery_of, payload=payload)
-        if not self._store.add_delivery(delivery, int(time.time()) + self._policy.history_days * 86400):
+        expires = int(time.time()) + self._policy.history_days * 86400
+        if via_outbox:
+            self._store.add_delivery(delivery, expires, outbox=[self._message(delivery, 1)])
+            return delivery
+        if not self._store.add_delivery(delivery, expires):
             existing = self._store.get_delivery(webhook.org_id, webhook.id, new_id)
             if existing is None or existing.status != "queued" or existing.attempts:
                 return existing or delivery  # already under way: leave it alone
@@ -201,10 +213,14 @@ class WebhooksService:
         self._send(delivery, 1, 0)
         return delivery
 
+    @staticmethod
+    def _message(delivery: Delivery, attempt: int) -> OutboxMessage:
+        body = {"type": DELIVERY_MESSAGE, "org": delivery.org_id, "webhook": delivery.webhook_id,
+                "delivery": delivery.id, "attempt": attempt}
+        return OutboxMessage(queue="events", body=json.dumps(body, separators=(",", ":")))
+
     def _send(self, delivery: Delivery, attempt: int, delay: int) -> None:
-        message = {"type": DELIVERY_MESSAGE, "org": delivery.org_id, "webhook": delivery.webhook_id,
-                   "delivery": delivery.id, "attempt": attempt}
-        self._queues.send("events", json.dumps(message, separators=(",", ":")), **(
+        self._queues.send("events", self._message(delivery, attempt).body, **(
             {"DelaySeconds": delay} if delay else {}))
 
     @staticmethod
@@ -255,3 +271,11 @@ class WebhooksService:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _epoch_ms(created_at: Any) -> int:
+    """An event's `created_at` (`2025-01-24T10:00:00Z`) in milliseconds; 0 if it has none (ids still unique)."""
+    try:
+        return int(datetime.fromisoformat(str(created_at).replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return 0

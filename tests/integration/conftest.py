@@ -9,7 +9,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import wiring
-from chalicelib.adapters import aws
+from chalicelib.adapters import aws, keys
 from infra.provision import provision
 from tests.integration.api import Api
 
@@ -20,6 +20,22 @@ class ScanIssued(AssertionError):
 
 def _refuse_scan(**_: object) -> None:
     raise ScanIssued("a request path issued a DynamoDB Scan")
+
+
+class SharedItemInTransaction(AssertionError):
+    pass
+
+
+def _refuse_shared_items(params: dict, **_: object) -> None:
+    """On DynamoDB, transactions that touch one item conflict (TransactionConflict); an item that every
+    tenant's writes touch (the global totals) would make every create contend with every other."""
+    for operation in params.get("TransactItems", []):
+        (kind, body), = operation.items()
+        key = body.get("Key") or body.get("Item") or {}
+        partition = (key.get("PK") or {}).get("S", "")
+        if partition.startswith(keys.SHARED_PARTITION_PREFIXES):
+            raise SharedItemInTransaction(f"a transaction wrote {partition}/{(key.get('SK') or {}).get('S')} "
+                                          f"({kind}), an item all tenants share")
 
 
 @pytest.fixture
@@ -34,6 +50,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, jwt_secret: str) -> Iterator[dict[s
             monkeypatch.setenv(key, value)
         # Every client the application creates refuses Scan: no request path may scan.
         aws.session().events.register("before-call.dynamodb.Scan", _refuse_scan)
+        # ... and no transaction touches an item that all tenants share.
+        aws.session().events.register("before-parameter-build.dynamodb.TransactWriteItems", _refuse_shared_items)
         yield env
         aws.reset_clients()
         wiring.reset()

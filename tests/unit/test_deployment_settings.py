@@ -20,8 +20,9 @@ def test_the_compile_queue_outlasts_the_compile_function() -> None:
 def test_functions_that_run_protoc_get_the_layer_and_batch_failures() -> None:
     resources = load_template()["Resources"]
     assert resources["ProtocLayer"]["Type"] == "AWS::Lambda::LayerVersion"
-    for function in ("APIHandler", "CompileVersions"):
-        assert resources[function]["Properties"]["Layers"] == [{"Ref": "ProtocLayer"}]
+    assert resources["APIHandler"]["Properties"]["Layers"] == [{"Ref": "ProtocLayer"}]  # no gRPC tooling
+    assert resources["GrpcToolsLayer"]["Type"] == "AWS::Lambda::LayerVersion"
+    assert resources["CompileVersions"]["Properties"]["Layers"] == [{"Ref": "ProtocLayer"}, {"Ref": "GrpcToolsLayer"}]
     compile_source = resources["CompileVersions"]["Properties"]["Events"]["CompileVersionsSqsEventSource"]
     assert compile_source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
