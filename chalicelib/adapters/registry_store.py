@@ -22,7 +22,8 @@ from chalicelib.domain.errors import ModuleExists, ModuleNotFound, VersionExists
 from chalicelib.domain.models import Module, OutboxMessage, VersionSummary
 from chalicelib.domain.policy import CompatibilityPolicy
 from chalicelib.domain.search import SearchPage, SearchQuery, words_of
-from chalicelib.services.ports import FollowUp, StatusChange
+from chalicelib.domain.compile_status import StatusChange, compiled_languages, merge_statuses
+from chalicelib.services.ports import FollowUp
 
 _EDIT_ATTEMPTS = 5
 _MODULE_FIELDS = ("org_id", "name", "description", "created_at", "updated_at", "version_count", "go_package_prefix")
@@ -283,17 +284,11 @@ class RegistryStore:
             if item is None:
                 return None
             current = item.get("compilation", {})
-            merged = dict(current)
-            for language, status in (statuses(current) if callable(statuses) else statuses).items():
-                previous = current.get(language, {})
-                if unless_job_finished and (previous.get("job") != unless_job_finished
-                                            or previous.get("status") in ("succeeded", "failed")):
-                    continue
-                merged[language] = status
+            merged = merge_statuses(current, statuses, unless_job_finished)
             messages = outbox(current, merged) if outbox else []
             if merged == current and not messages:
                 return item
-            compiled = sorted(lang for lang, status in merged.items() if status.get("status") == "succeeded")
+            compiled = compiled_languages(merged)
             revision = int(item.get("compilation_rev", 0))
             update = {"Key": key,
                       "UpdateExpression": "SET compilation = :new, compiled_languages = :compiled, "

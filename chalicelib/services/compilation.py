@@ -22,6 +22,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
+from chalicelib.domain.compile_status import abandoned_as_failed
 from chalicelib.domain.errors import CompilationFailed, UnknownLanguage, ValidationFailed
 from chalicelib.domain.models import OutboxMessage, RequestContext
 from chalicelib.domain.roles import Action
@@ -31,6 +32,9 @@ from chalicelib.services.ports import BlobsPort, FollowUp, RegistryPort, Statuse
 
 ERROR_LIMIT = 4000
 FINISHED = ("succeeded", "failed")
+ABANDONED = ("compilation stopped: the compile function was cut off by its time limit and no retry was left; "
+             "POST .../compile to try again, or split the module")
+ABANDONED_GRACE_SECONDS = 300  # past the queue's visibility timeout: a retry that exists has claimed it by then
 CUT_OFF = ("compilation was cut off by the compile function's time limit on an earlier attempt and was not "
            "tried again: split the module, or raise SPOKE_COMPILE_TIMEOUT_SECONDS")
 
@@ -65,6 +69,7 @@ class CompilationService:
         self._url_ttl = url_ttl_seconds
         self._lease_seconds = lease_seconds
         self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._lease_grace = ABANDONED_GRACE_SECONDS
 
     @property
     def default_languages(self) -> list[str]:
@@ -108,8 +113,15 @@ class CompilationService:
                                                  self.pending(chosen, job), outbox=lambda _before, _after: [message])
         return (updated or item).get("compilation", {})
 
+    def as_seen(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The version item with its statuses as readers see them (an abandoned claim is failed), so a
+        compile whose last receive was itself cut off does not stay `running` forever."""
+        shown = abandoned_as_failed(item.get("compilation", {}), self._clock(), self._lease_grace, ABANDONED)
+        return {**item, "compilation": shown}
+
     def download(self, item: dict[str, Any], language: str) -> tuple[str, dict[str, Any]]:
         """('ready', {url...}) or ('pending', status); a failed compilation raises COMPILATION_FAILED."""
+        item = self.as_seen(item)
         if language not in self._languages:
             raise UnknownLanguage(f"Unknown language '{language}'; known: {', '.join(self.default_languages)}",
                                   details={"known": self.default_languages})

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence, Union
+from typing import Any, Callable, Protocol, Sequence
 
+from chalicelib.domain.compile_status import Statuses, StatusChange
 from chalicelib.domain.policy import CompatibilityPolicy
 from chalicelib.domain.models import (Credentials, Member, Module, Organization, OutboxMessage, User,
                                       VersionSummary)
@@ -34,10 +35,9 @@ class OrganizationsPort(Protocol):
         """Raises MemberNotFound (gone, or no longer that role) or LastOwner (the org's last owner)."""
 
 
-Statuses = dict[str, dict[str, Any]]  # language -> compile status
-# The statuses to set, or a function of the current ones giving them (evaluated against the stored
-# map on every optimistic retry, so a decision such as "claim what nobody holds" is atomic).
-StatusChange = Union[Statuses, Callable[[Statuses], Statuses]]
+# Statuses (language -> compile status) and StatusChange: the statuses to set, or a function of the
+# current ones giving them (evaluated against the stored map on every optimistic retry, so a decision
+# such as "claim what nobody holds" is atomic). Defined with their merge rule in domain/compile_status.
 # (statuses before, statuses after) -> the messages that this change of status must be followed by,
 # written in the same transaction as the change.
 FollowUp = Callable[[Statuses, Statuses], list[OutboxMessage]]

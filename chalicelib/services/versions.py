@@ -206,7 +206,7 @@ class VersionsService:
         return self._compilation.download(self._version_item(ctx, module_name, version_text), language)
 
     def get(self, ctx: RequestContext, module_name: str, version_text: str) -> ModuleVersion:
-        item = self._version_item(ctx, module_name, version_text)
+        item = self._compilation.as_seen(self._version_item(ctx, module_name, version_text))
         return self._record(item, stored_manifest(self._blobs, item))
 
     @staticmethod

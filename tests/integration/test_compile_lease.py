@@ -220,3 +220,22 @@ def test_the_lease_follows_the_setting(api: Api, aws_env: dict[str, str], monkey
     with pytest.raises(Killed):
         compilation.run_job(json.loads(message["Body"]), final_attempt=False)
     assert python_status(api)["lease_expires_at"] == "2030-01-01T00:02:00Z"
+
+
+def test_a_compile_whose_last_receive_was_cut_off_reads_as_failed_not_running_forever(
+        api: Api, job: dict[str, Any], clock: list[datetime], monkeypatch: pytest.MonkeyPatch) -> None:
+    compilation = wiring.services().compilation
+    # Given the last receive of a job, itself cut off by the timeout: nobody is left to record it
+    use(ScriptedGenerator(lambda _: (_ for _ in ()).throw(Killed())), monkeypatch)
+    with pytest.raises(Killed):
+        compilation.run_job(job, final_attempt=False)
+    # While a retry may still come (the lease, then the visibility timeout), it reads as running
+    clock[0] = T0 + timedelta(seconds=900 + 60)
+    assert python_status(api)["status"] == "running"
+    # When the lease ran out long enough ago that any retry would have claimed it
+    clock[0] = T0 + timedelta(seconds=900 + 301)
+    # Then readers see it failed with the reason, and the download says so instead of 202 forever
+    status = python_status(api)
+    assert status["status"] == "failed" and "cut off" in status["error"]
+    download = api.get("/modules/user/versions/v1.0.0/download/python")
+    assert (download.status, download.code) == (422, "COMPILATION_FAILED")

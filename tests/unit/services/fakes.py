@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from chalicelib.domain.compile_status import compiled_languages, merge_statuses
 from chalicelib.domain.errors import (EmailExists, InvalidCursor, InvalidWebhookUrl, LastOwner, MemberExists,
                                       MemberNotFound, ModuleExists, ModuleNotFound, OrganizationExists,
                                       Unauthorized, VersionExists, WebhookLimitReached)
@@ -251,18 +252,12 @@ class FakeRegistry:
         if item is None:
             return None
         current = copy.deepcopy(item.get("compilation", {}))
-        merged = dict(current)
-        for language, status in (statuses(current) if callable(statuses) else statuses).items():
-            previous = current.get(language, {})
-            if unless_job_finished and (previous.get("job") != unless_job_finished
-                                        or previous.get("status") in ("succeeded", "failed")):
-                continue
-            merged[language] = status
+        merged = merge_statuses(current, statuses, unless_job_finished)
         messages = outbox(current, merged) if outbox else []
         if merged == current and not messages:
             return copy.deepcopy(item)
         item["compilation"] = merged
-        item["compiled_languages"] = sorted(lang for lang, s in merged.items() if s.get("status") == "succeeded")
+        item["compiled_languages"] = compiled_languages(merged)
         item["compilation_rev"] = int(item.get("compilation_rev", 0)) + 1
         self.outbox.extend(messages)
         return copy.deepcopy(item)
