@@ -9,82 +9,145 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 SERVICE_VERSION = "1.0.0"
 
+# name: (type, low, high, low exclusive). Checked once per process; pydantic stays off the cold path.
+_BOUNDS: dict[str, tuple[type, float | None, float | None, bool]] = {
+    "token_ttl_seconds": (int, 0, None, True),
+    "max_body_bytes": (int, 0, None, True),
+    "max_files_per_version": (int, 0, None, True),
+    "download_url_ttl_seconds": (int, 0, 7 * 24 * 3600, True),
+    "password_hash_time_cost": (int, 1, None, False),
+    "password_hash_memory_kib": (int, 8192, None, False),
+    "webhook_timeout_seconds": (float, 0, 10, True),
+    "webhook_max_attempts": (int, 1, 20, False),
+    "webhook_history_days": (int, 1, 365, False),
+    "webhook_max_per_org": (int, 1, 100, False),
+    # Bounds of each protoc run: the API's (publish, /validate) must answer within API Gateway's 29 s
+    # and fit its 1024 MB function; the compile function's run longer, in 3008 MB.
+    "protoc_timeout_seconds": (float, 0, 28, True),
+    "protoc_memory_mib": (int, 16, 10240, False),
+    "compile_timeout_seconds": (float, 0, 900, True),
+    "compile_memory_mib": (int, 16, 10240, False),
+    # In-container caches of the reads every authenticated request makes (adapters/cached_stores.py):
+    # how stale, in seconds, another container's view may be. 0 turns a cache off.
+    "cache_seconds": (float, 0, 300, False),
+    "revocation_cache_seconds": (float, 0, 60, False),
+    "cache_max_entries": (int, 1, 1_000_000, False),
+    # A compile job's claim on its languages ("running" until this many seconds have passed): at least
+    # the compile function's timeout (900 s), below the compile queue's visibility timeout (960 s), so a
+    # receive cut off by the timeout has lost its claim when SQS hands the message out again.
+    "compile_lease_seconds": (int, 1, 900, False),
+    # Packs and large uploads: a manifest this small is kept in the version item too (DynamoDB items
+    # hold 400 KB); an upload grant lives this long, its presigned POST this long; archive bounds.
+    "inline_manifest_max_files": (int, 0, 2000, False),
+    "inline_manifest_max_bytes": (int, 0, 128 * 1024, False),
+    "upload_ttl_seconds": (int, 60, 7 * 24 * 3600, False),
+    "upload_url_ttl_seconds": (int, 10, 7 * 24 * 3600, False),
+    "archive_max_bytes": (int, 1024, 1024 * 1024 * 1024, False),
+    "archive_max_uncompressed_bytes": (int, 1024, 1024 * 1024 * 1024, False),
+    "archive_max_entries": (int, 1, 100_000, False),
+    "archive_max_ratio": (int, 1, 100_000, False),
+}
 
-class Settings(BaseModel):
-    stage: str = "local"
+
+def _number(name: str, value: Any) -> int | float:
+    kind, low, high, exclusive = _BOUNDS[name]
+    try:
+        number = kind(value)
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(f"SPOKE_{name.upper()} must be {'an integer' if kind is int else 'a number'}, "
+                         f"not {value!r}") from None
+    if (low is not None and (number <= low if exclusive else number < low)) or (high is not None and number > high):
+        raise ValueError(f"SPOKE_{name.upper()} must be {'above' if exclusive else 'at least'} {low}"
+                         + (f" and at most {high}" if high is not None else "") + f", not {number}")
+    return number
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"SPOKE_{name.upper()} must be true or false, not {value!r}")
+
+
+def _delays(value: Any) -> tuple[int, ...]:
+    """`1,2,4` (seconds): each becomes an SQS DelaySeconds, so 0-900."""
+    try:
+        delays = tuple(int(part) for part in (value.split(",") if isinstance(value, str) else value)
+                       if str(part).strip())
+    except (TypeError, ValueError):
+        delays = ()
+    if not delays or any(not 0 <= delay <= 900 for delay in delays):
+        raise ValueError("SPOKE_WEBHOOK_RETRY_DELAYS must list seconds from 0 to 900, e.g. 30,120,480,900")
+    return delays
+
+
+@dataclass(frozen=True)
+class Settings:
     table_name: str
     bucket_name: str
     compile_queue_name: str
     events_queue_name: str
-    jwt_secret: str | None = Field(default=None, repr=False)
+    stage: str = "local"
+    jwt_secret: str | None = field(default=None, repr=False)
     jwt_secret_parameter: str | None = None
-    token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
-    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
-    max_files_per_version: int = Field(default=5000, gt=0)
-    download_url_ttl_seconds: int = Field(default=900, gt=0, le=7 * 24 * 3600)
-    password_hash_time_cost: int = Field(default=3, ge=1)
-    password_hash_memory_kib: int = Field(default=65536, ge=8192)
-    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=10)
-    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    token_ttl_seconds: int = 24 * 3600
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_files_per_version: int = 5000
+    download_url_ttl_seconds: int = 900
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 5
     webhook_retry_delays: tuple[int, ...] = (30, 120, 480, 900)
     webhook_allow_loopback: bool = False
-    webhook_history_days: int = Field(default=30, ge=1, le=365)
-    webhook_max_per_org: int = Field(default=20, ge=1, le=100)
-    # Bounds of each protoc run: the API's (publish, /validate) must answer within API Gateway's 29 s
-    # and fit its 1024 MB function; the compile function's run longer, in 3008 MB.
-    protoc_timeout_seconds: float = Field(default=20.0, gt=0, le=28)
-    protoc_memory_mib: int = Field(default=768, ge=16, le=10240)
-    compile_timeout_seconds: float = Field(default=120.0, gt=0, le=900)
-    compile_memory_mib: int = Field(default=2048, ge=16, le=10240)
-    # In-container caches of the reads every authenticated request makes (adapters/cached_stores.py):
-    # how stale, in seconds, another container's view may be. 0 turns a cache off.
-    cache_seconds: float = Field(default=15.0, ge=0, le=300)  # organizations, slugs, memberships
-    revocation_cache_seconds: float = Field(default=5.0, ge=0, le=60)  # a logout elsewhere
-    cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)  # per cache
+    webhook_history_days: int = 30
+    webhook_max_per_org: int = 20
+    protoc_timeout_seconds: float = 20.0
+    protoc_memory_mib: int = 768
+    compile_timeout_seconds: float = 120.0
+    compile_memory_mib: int = 2048
+    cache_seconds: float = 15.0
+    revocation_cache_seconds: float = 5.0
+    cache_max_entries: int = 10_000
+    compile_lease_seconds: int = 900
+    inline_manifest_max_files: int = 200
+    inline_manifest_max_bytes: int = 32 * 1024
+    upload_ttl_seconds: int = 3600
+    upload_url_ttl_seconds: int = 900
+    archive_max_bytes: int = 32 * 1024 * 1024
+    archive_max_uncompressed_bytes: int = 64 * 1024 * 1024
+    archive_max_entries: int = 10_000
+    archive_max_ratio: int = 200
 
-    # A compile job's claim on its languages ("running" until this many seconds have passed): at least
-    # the compile function's timeout (900 s), below the compile queue's visibility timeout (960 s), so a
-    # receive cut off by the timeout has lost its claim when SQS hands the message out again.
-    compile_lease_seconds: int = Field(default=900, ge=1, le=900)
-
-    # Packs and large uploads (services/versions.py, services/uploads.py): a manifest this small is kept in
-    # the version item too (DynamoDB items hold 400 KB; every read of the item pays for its size); an upload
-    # grant lives this long (to post and to publish), its presigned POST this long; archive bounds.
-    inline_manifest_max_files: int = Field(default=200, ge=0, le=2000)
-    inline_manifest_max_bytes: int = Field(default=32 * 1024, ge=0, le=128 * 1024)
-    upload_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
-    upload_url_ttl_seconds: int = Field(default=900, ge=10, le=7 * 24 * 3600)
-    archive_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
-    archive_max_uncompressed_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
-    archive_max_entries: int = Field(default=10_000, ge=1, le=100_000)
-    archive_max_ratio: int = Field(default=200, ge=1, le=100_000)
-
-    @field_validator("webhook_retry_delays", mode="before")
-    @classmethod
-    def _delays(cls, value: object) -> object:
-        """`1,2,4` (seconds): each becomes an SQS DelaySeconds, so 0-900."""
-        if isinstance(value, str):
-            value = tuple(int(part) for part in value.split(",") if part.strip())
-        if not value or any(not 0 <= int(delay) <= 900 for delay in value):
-            raise ValueError("SPOKE_WEBHOOK_RETRY_DELAYS must list seconds from 0 to 900, e.g. 30,120,480,900")
-        return value
-
-    @field_validator("jwt_secret")
-    @classmethod
-    def _long_enough(cls, value: str | None) -> str | None:
-        if value is not None and len(value.encode()) < 32:
+    def __post_init__(self) -> None:
+        """Coerce environment text to each field's type and refuse values out of bounds (ValueError)."""
+        for name in ("table_name", "bucket_name", "compile_queue_name", "events_queue_name", "stage"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValueError(f"SPOKE_{name.upper()} is required")
+        for name in _BOUNDS:
+            object.__setattr__(self, name, _number(name, getattr(self, name)))
+        object.__setattr__(self, "webhook_allow_loopback", _boolean("webhook_allow_loopback",
+                                                                    self.webhook_allow_loopback))
+        object.__setattr__(self, "webhook_retry_delays", _delays(self.webhook_retry_delays))
+        if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
             raise ValueError("SPOKE_JWT_SECRET must be at least 32 bytes")
-        return value
-
-    @model_validator(mode="after")
-    def _secret_source(self) -> "Settings":
         if not self.jwt_secret and not self.jwt_secret_parameter:
             raise ValueError("set SPOKE_JWT_SECRET, or SPOKE_JWT_SECRET_PARAMETER naming an SSM SecureString")
-        return self
+
+    @classmethod
+    def default_of(cls, name: str) -> Any:
+        return next(f.default for f in fields(cls) if f.name == name)
 
 
 @lru_cache(maxsize=1)

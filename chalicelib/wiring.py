@@ -254,7 +254,11 @@ class Services:
     def system(self) -> SystemService:
         from chalicelib.services.system import SystemService
 
-        return SystemService(self.registry, self.blobs, self.queues)
+        from chalicelib.adapters.keys import health_key
+
+        checks = {"dynamodb": lambda: self.table.get(health_key()), "s3": lambda: self.blobs.ping(),
+                  "sqs": lambda: self.queues.ping()}
+        return SystemService(checks, totals=lambda: self.registry.totals())
 
     @_Once
     def webhooks(self) -> WebhooksService:

@@ -10,7 +10,7 @@ import logging
 import uuid
 from contextvars import ContextVar
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalice import Response
 from chalice.app import Request
@@ -18,10 +18,12 @@ from chalice.app import Request
 from chalicelib.api.errors import status_for
 from chalicelib.domain.json_text import parse_json
 from chalicelib.domain.errors import DomainError, InvalidJson, PayloadTooLarge, Unauthorized, ValidationFailed
-from chalicelib.domain.models import Principal, RequestContext
 from chalicelib.services import audit
 from chalicelib.services.common import utc_now
 from chalicelib.wiring import services
+
+if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
+    from chalicelib.domain.models import Principal, RequestContext
 
 logger = logging.getLogger("spoke.api")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")

@@ -1,12 +1,16 @@
 """/modules: create, list, read, edit."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import api_view, envelope, json_object, query_param, request_context, required_text
-from chalicelib.domain.models import Module
 from chalicelib.services.common import PageRequest
 from chalicelib.wiring import services
+
+if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
+    from chalicelib.domain.models import Module
 
 bp = Blueprint(__name__)
 view = api_view(lambda: bp.current_request)

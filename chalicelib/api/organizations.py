@@ -1,12 +1,16 @@
 """/organizations and their members."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import api_view, envelope, json_object, principal, request_context
-from chalicelib.domain.models import Member, Organization
 from chalicelib.domain.roles import Role
 from chalicelib.wiring import services
+
+if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
+    from chalicelib.domain.models import Member, Organization
 
 bp = Blueprint(__name__)
 view = api_view(lambda: bp.current_request)

@@ -1,7 +1,7 @@
 """/modules/{name}/versions and their files."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from chalice import Blueprint, Response
@@ -10,10 +10,12 @@ from chalice.app import Request
 from chalicelib.api.http import api_view, envelope, json_object, query_param, request_context
 from chalicelib.api.uploads import read_upload
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.models import ModuleVersion
 from chalicelib.domain.paths import MAX_PATH_DEPTH
 from chalicelib.services.common import PageRequest
 from chalicelib.wiring import services
+
+if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
+    from chalicelib.domain.models import ModuleVersion
 
 bp = Blueprint(__name__)
 view = api_view(lambda: bp.current_request)

@@ -5,11 +5,15 @@ a durable store without touching any view.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 import logging
 
-from chalicelib.domain.models import Principal, RequestContext
 from chalicelib.services.common import utc_now
+
+if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
+    from chalicelib.domain.models import Principal, RequestContext
 
 logger = logging.getLogger("spoke.audit")
 

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import Forbidden, InvalidCursor, Unauthorized, ValidationFailed
-from chalicelib.domain.models import Principal, RequestContext
 from chalicelib.domain.roles import Action, can
 
-if TYPE_CHECKING:  # annotations only
+if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
+    from chalicelib.domain.models import Principal, RequestContext
     from chalicelib.services.ports import CursorsPort
 
 MAX_PAGE_SIZE = 100

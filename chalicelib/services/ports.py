@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from chalicelib.domain.compile_status import Statuses, StatusChange
-from chalicelib.domain.policy import CompatibilityPolicy
-from chalicelib.domain.models import (Credentials, Member, Module, Organization, OutboxMessage, User,
-                                      VersionSummary)
-from chalicelib.domain.roles import Role
-from chalicelib.domain.search import SearchPage, SearchQuery
+
+if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
+    from chalicelib.domain.policy import CompatibilityPolicy
+    from chalicelib.domain.models import (Credentials, Member, Module, Organization, OutboxMessage, User,
+                                          VersionSummary)
+    from chalicelib.domain.roles import Role
+    from chalicelib.domain.search import SearchPage, SearchQuery
 
 
 class AccountsPort(Protocol):
@@ -40,7 +42,7 @@ class OrganizationsPort(Protocol):
 # such as "claim what nobody holds" is atomic). Defined with their merge rule in domain/compile_status.
 # (statuses before, statuses after) -> the messages that this change of status must be followed by,
 # written in the same transaction as the change.
-FollowUp = Callable[[Statuses, Statuses], list[OutboxMessage]]
+FollowUp = Callable[[Statuses, Statuses], "list[OutboxMessage]"]
 
 
 class RegistryPort(Protocol):

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from chalicelib.config import SERVICE_VERSION
 from chalicelib.services.common import utc_now
-
-if TYPE_CHECKING:  # annotations only
-    from chalicelib.services.ports import BlobsPort, QueuesPort, RegistryPort
 
 logger = logging.getLogger(__name__)
 _STARTED = time.monotonic()
@@ -29,10 +26,11 @@ def _uptime(seconds: float) -> str:
 
 
 class SystemService:
-    def __init__(self, registry: RegistryPort, blobs: BlobsPort, queues: QueuesPort) -> None:
-        self._registry = registry
-        self._checks: dict[str, Callable[[], None]] = {
-            "dynamodb": registry.ping, "s3": blobs.ping, "sqs": queues.ping}
+    def __init__(self, checks: dict[str, Callable[[], None]], totals: Callable[[], dict[str, int]]) -> None:
+        """`checks`: a probe per backend (dynamodb, s3, sqs); `totals`: the metrics counters. Both are
+        called only when asked, so a cold `/health` builds no store it does not ping."""
+        self._checks = dict(checks)
+        self._totals = totals
 
     def health(self) -> dict:
         checks = {}
@@ -50,7 +48,7 @@ class SystemService:
                 "version": SERVICE_VERSION, "uptime": _uptime(time.monotonic() - _STARTED), "checks": checks}
 
     def metrics(self) -> str:
-        totals = self._registry.totals()
+        totals = self._totals()
         lines = []
         for name, help_text, counter in _METRICS:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {totals[counter]}", ""]

@@ -48,5 +48,5 @@ def test_a_compile_lease_outlasts_the_function_and_expires_before_the_message_re
     timeout has lost it by the time SQS hands the message out again (the queue's visibility timeout)."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     visibility = load_template()["Resources"]["CompileQueue"]["Properties"]["VisibilityTimeout"]
-    lease = Settings.model_fields["compile_lease_seconds"].default
+    lease = Settings.default_of("compile_lease_seconds")
     assert config["lambda_functions"]["compile_versions"]["lambda_timeout"] <= lease < visibility
