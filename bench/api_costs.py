@@ -318,7 +318,7 @@ class Bench:
         run("GET", "/modules?page=3&page_size=20", "GET /modules?page=3")
         cursor = self.call("GET", "/modules?page_size=5", org=org)["pagination"]["next_cursor"]
         run("GET", f"/modules?page_size=5&cursor={cursor}", "GET /modules?cursor= (size 5)")
-        run("GET", "/modules?q=0007", "GET /modules?q=0007")
+        run("GET", "/modules?q=mod-0007", "GET /modules?q=mod-0007 (name prefix)")
         run("GET", "/modules/mod-0000", "GET /modules/{name}")
         run("PATCH", "/modules/mod-0000", "PATCH /modules/{name}", {"description": f"edited at {size}"})
         run("POST", "/modules/mod-0000/versions", "POST .../versions", {"version": f"1.{size}.0", "files": proto})
