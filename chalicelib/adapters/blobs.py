@@ -60,15 +60,9 @@ class BlobStore:
 
     def put_pack(self, files: Sequence[tuple[str, bytes]]) -> Manifest:
         """One object for every file of a version: their bytes back to back, in the order given."""
-        entries, offset = [], 0
-        for path, content in files:
-            entries.append(PackedFile(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                                      offset=offset))
-            offset += len(content)
-        body = b"".join(content for _, content in files)
-        sha256 = hashlib.sha256(body).hexdigest()
-        self._put_once(pack_object_key(sha256), body, "application/octet-stream")
-        return Manifest(files=tuple(entries), pack_sha256=sha256, pack_size=len(body))
+        body, manifest = Manifest.pack(files)
+        self._put_once(pack_object_key(str(manifest.pack_sha256)), body, "application/octet-stream")
+        return manifest
 
     def read_file(self, manifest: Manifest, entry: PackedFile) -> bytes:
         """One file's bytes: a ranged GET of the pack (or the old layout's blob), checked against its sha256."""

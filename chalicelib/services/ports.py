@@ -1,6 +1,7 @@
 """What the services need from the outside world. Adapters implement these; tests may fake them."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
@@ -94,6 +95,18 @@ class Manifest:
 
     def find(self, path: str) -> PackedFile | None:
         return next((f for f in self.files if f.path == path), None)
+
+    @staticmethod
+    def pack(files: Sequence[tuple[str, bytes]]) -> tuple[bytes, "Manifest"]:
+        """The pack of `files` (their bytes back to back, in the order given) and its manifest: the one
+        layout every blob store writes."""
+        entries, offset = [], 0
+        for path, content in files:
+            entries.append(PackedFile(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                                      offset=offset))
+            offset += len(content)
+        body = b"".join(content for _, content in files)
+        return body, Manifest(files=tuple(entries), pack_sha256=hashlib.sha256(body).hexdigest(), pack_size=len(body))
 
     def to_text(self) -> str:
         if self.pack_sha256 is None:

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from chalicelib.adapters.http_delivery import HttpResult
 from chalicelib.domain.compile_status import compiled_languages, merge_statuses
 from chalicelib.domain.errors import (EmailExists, InvalidCursor, InvalidWebhookUrl, LastOwner, MemberExists,
                                       MemberNotFound, ModuleExists, ModuleNotFound, OrganizationExists,
@@ -297,15 +298,9 @@ class FakeBlobs:
         return self._get(f"blobs/{sha256}")
 
     def put_pack(self, files: Sequence[tuple[str, bytes]]) -> Manifest:
-        entries, offset = [], 0
-        for path, content in files:
-            entries.append(PackedFile(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                                      offset=offset))
-            offset += len(content)
-        body = b"".join(content for _, content in files)
-        sha256 = hashlib.sha256(body).hexdigest()
-        self._put_once(f"packs/{sha256}", body)
-        return Manifest(files=tuple(entries), pack_sha256=sha256, pack_size=len(body))
+        body, manifest = Manifest.pack(files)
+        self._put_once(f"packs/{manifest.pack_sha256}", body)
+        return manifest
 
     def read_file(self, manifest: Manifest, entry: PackedFile) -> bytes:
         if manifest.pack_sha256 is None or entry.offset is None:
@@ -566,17 +561,6 @@ class FakeHttp:
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> Any:
         self.posted.append((url, body, headers))
-        return FakeHttpResult(status_code=self.status, duration_ms=1, error=None if self.status else "refused")
+        return HttpResult(status_code=self.status, duration_ms=1, error=None if self.status else "refused")
 
 
-@dataclass(frozen=True)
-class FakeHttpResult:
-    """The shape of adapters.http_delivery.HttpResult."""
-
-    status_code: int | None
-    duration_ms: int
-    error: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
