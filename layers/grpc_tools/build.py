@@ -24,7 +24,6 @@ fixed modes and deflate level, no directory entries, the download checked agains
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -39,7 +38,7 @@ if __package__ in (None, ""):  # run as a script: make `layers` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from layers.protoc.build import (EXECUTABLE, REGULAR, LayerBuildError, _checked, _pinned, _sha256,  # noqa: E402
-                                 deterministic_zip, unpack_layer)
+                                 deterministic_zip, run_cli, unpack_layer)
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
@@ -156,21 +155,8 @@ def verify_layer(zip_path: str | os.PathLike) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
-    parser.add_argument("--cache-dir", default=str(DEFAULT_CACHE_DIR), help="where downloads are kept")
-    parser.add_argument("--verify", action="store_true", help="unpack the layer and generate stubs with it alone")
-    args = parser.parse_args(argv)
-    try:
-        out = build_layer(args.out, args.cache_dir)
-        print(f"{out}\nsha256 {_sha256(out)}\nsize   {out.stat().st_size}")
-        if args.verify:
-            for name, version in verify_layer(out).items():
-                print(f"{name} {version}")
-    except LayerBuildError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_cli(argv, __doc__.splitlines()[0], str(DEFAULT_OUT), str(DEFAULT_CACHE_DIR), build_layer,
+                   verify_layer, "unpack the layer and generate stubs with it alone")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
@@ -277,22 +278,29 @@ def verify_layer(zip_path: str | os.PathLike) -> dict[str, str]:
         return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(REPO_ROOT / "build" / "layers" / "protoc.zip"))
-    parser.add_argument("--cache-dir", default=str(DEFAULT_CACHE_DIR), help="where downloads are kept")
-    parser.add_argument("--verify", action="store_true", help="unpack the layer and run its binaries")
+def run_cli(argv: list[str] | None, description: str, default_out: str, default_cache: str,
+            build: Callable[[str, str], Path], verify: Callable[[Path], dict[str, str]], verify_help: str) -> int:
+    """The command line every layer builder has: --out, --cache-dir, --verify; prints the zip's sha256."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", default=default_out)
+    parser.add_argument("--cache-dir", default=default_cache, help="where downloads are kept")
+    parser.add_argument("--verify", action="store_true", help=verify_help)
     args = parser.parse_args(argv)
     try:
-        out = build_layer(args.out, args.cache_dir)
+        out = build(args.out, args.cache_dir)
         print(f"{out}\nsha256 {_sha256(out)}\nsize   {out.stat().st_size}")
         if args.verify:
-            for binary, version in verify_layer(out).items():
-                print(f"{binary} {version}")
+            for name, version in verify(out).items():
+                print(f"{name} {version}")
     except LayerBuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(argv, __doc__.splitlines()[0], str(REPO_ROOT / "build" / "layers" / "protoc.zip"),
+                   str(DEFAULT_CACHE_DIR), build_layer, verify_layer, "unpack the layer and run its binaries")
 
 
 if __name__ == "__main__":
