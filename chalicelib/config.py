@@ -51,6 +51,13 @@ _BOUNDS: dict[str, tuple[type, float | None, float | None, bool]] = {
     "archive_max_uncompressed_bytes": (int, 1024, 1024 * 1024 * 1024, False),
     "archive_max_entries": (int, 1, 100_000, False),
     "archive_max_ratio": (int, 1, 100_000, False),
+    # Login throttling: this many failed logins for one email, or from one source IP, within the window
+    # make further attempts 429 (with Retry-After) until the window ends; argon2 is not run for them.
+    "login_max_failures": (int, 1, 1000, False),
+    "login_failure_window_seconds": (int, 1, 24 * 3600, False),
+    # API tokens live at most this many days; SSO logins must finish within this many seconds.
+    "api_token_max_days": (int, 1, 3650, False),
+    "sso_state_ttl_seconds": (int, 30, 3600, False),
 }
 
 
@@ -129,6 +136,14 @@ class Settings:
     archive_max_uncompressed_bytes: int = 64 * 1024 * 1024
     archive_max_entries: int = 10_000
     archive_max_ratio: int = 200
+    login_max_failures: int = 10
+    login_failure_window_seconds: int = 900
+    api_token_max_days: int = 365
+    sso_state_ttl_seconds: int = 600
+    # OIDC issuers must be https; a local stage (and the tests' own issuer) may allow http on loopback.
+    oidc_allow_http: bool = False
+    # The plan table (domain/plans.py) with SPOKE_PLANS's overrides: plan name -> Plan.
+    plans: Any = None
 
     def __post_init__(self) -> None:
         """Coerce environment text to each field's type and refuse values out of bounds (ValueError)."""
@@ -140,6 +155,11 @@ class Settings:
         object.__setattr__(self, "webhook_allow_loopback", _boolean("webhook_allow_loopback",
                                                                     self.webhook_allow_loopback))
         object.__setattr__(self, "webhook_retry_delays", _delays(self.webhook_retry_delays))
+        object.__setattr__(self, "oidc_allow_http", _boolean("oidc_allow_http", self.oidc_allow_http))
+        if not isinstance(self.plans, dict):
+            from chalicelib.domain.plans import parse_plans
+
+            object.__setattr__(self, "plans", parse_plans(self.plans))
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
             raise ValueError("SPOKE_JWT_SECRET must be at least 32 bytes")
         if not self.jwt_secret and not self.jwt_secret_parameter:
@@ -184,5 +204,7 @@ def get_settings() -> Settings:
     values["compile_lease_seconds"] = env.get("SPOKE_COMPILE_LEASE_SECONDS")
     values.update({name: env.get(f"SPOKE_{name.upper()}") for name in (
         "inline_manifest_max_files", "inline_manifest_max_bytes", "upload_ttl_seconds", "upload_url_ttl_seconds",
-        "archive_max_bytes", "archive_max_uncompressed_bytes", "archive_max_entries", "archive_max_ratio")})
+        "archive_max_bytes", "archive_max_uncompressed_bytes", "archive_max_entries", "archive_max_ratio",
+        "login_max_failures", "login_failure_window_seconds", "api_token_max_days", "sso_state_ttl_seconds",
+        "oidc_allow_http", "plans")})
     return Settings(**{k: v for k, v in values.items() if v is not None})

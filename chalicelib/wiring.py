@@ -19,6 +19,7 @@ from chalicelib.config import Settings, get_settings
 if TYPE_CHECKING:
     from chalicelib.adapters.blobs import BlobStore
     from chalicelib.adapters.cached_stores import CachedAccountsStore, CachedOrganizationsStore
+    from chalicelib.adapters.counters import DynamoCounters
     from chalicelib.adapters.cursors import CursorSigner
     from chalicelib.adapters.dynamo import Table
     from chalicelib.adapters.protoc import ProtocRunner
@@ -136,6 +137,13 @@ class Services:
     @_Once
     def cached_stores(self) -> tuple[CachedAccountsStore, CachedOrganizationsStore]:
         return _cached_stores(self.table, self.settings)
+
+    @_Once
+    def counters(self) -> DynamoCounters:
+        """Atomic counters with a TTL: rate limits and login throttling."""
+        from chalicelib.adapters.counters import DynamoCounters
+
+        return DynamoCounters(self.table)
 
     @_Once
     def registry(self) -> RegistryStore:

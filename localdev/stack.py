@@ -84,11 +84,12 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 @contextlib.contextmanager
 def running_stack(api_port: int = 8080, aws_port: int = 4566, stage: str = "local",
-                  quiet: bool = False) -> Iterator[Stack]:
+                  quiet: bool = False, environment: dict[str, str] | None = None) -> Iterator[Stack]:
+    """`environment`: settings of this stack on top of the local stage's and the caller's own."""
     aws_url = f"http://127.0.0.1:{aws_port}"
     output = subprocess.DEVNULL if quiet else None
-    env = {**LOCAL_STAGE_ENVIRONMENT, **os.environ, **LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": aws_url,
-           "PYTHONUNBUFFERED": "1", "SPOKE_PROTOC_PATH": local_protoc()}
+    env = {**LOCAL_STAGE_ENVIRONMENT, **os.environ, **(environment or {}), **LOCAL_CREDENTIALS,
+           "AWS_ENDPOINT_URL": aws_url, "PYTHONUNBUFFERED": "1", "SPOKE_PROTOC_PATH": local_protoc()}
     processes: list[subprocess.Popen] = []
     try:
         aws = subprocess.Popen([sys.executable, "-m", "localdev.embedded_aws", "--port", str(aws_port)],

@@ -137,3 +137,60 @@ def pack_object_key(sha256: str) -> str:
 def upload_object_key(org_id: str, module: str, user_id: str, upload_id: str) -> str:
     """Where a presigned POST puts an archive: bound to the organization, module and caller of its grant."""
     return f"uploads/{org_id}/{module}/{user_id}/{upload_id}"
+
+
+# Tenancy: rate and throttle counters, API tokens, SSO, quotas, module collaborators.
+
+def counter_key(scope: str, window_start: int) -> Key:
+    """One atomic counter per scope (`org#<id>`, `user#<id>`, `ip#<address>`, `login-email#<email>`,
+    `login-ip#<address>`) and window: each scope its own partition, so one busy organization is never
+    a hot partition for the others. Items carry a TTL (`expires_at_epoch`)."""
+    return {"PK": f"COUNTER#{scope}#{window_start}", "SK": "COUNTER"}
+
+
+def api_token_key(token_hash: str) -> Key:
+    """An API token, found by the sha256 of its secret (the secret itself is never stored)."""
+    return {"PK": f"APITOKEN#{token_hash}", "SK": "APITOKEN"}
+
+
+def user_api_token_key(user_id: str, token_id: str) -> Key:
+    """A user's list of their API tokens (name, scopes, last use; the hash to revoke it by)."""
+    return {"PK": f"USER#{user_id}", "SK": f"APITOKEN#{token_id}"}
+
+
+def user_api_tokens_prefix() -> str:
+    return "APITOKEN#"
+
+
+def sso_config_key(org_id: str) -> Key:
+    """An organization's OpenID Connect settings (the client secret lives in SSM, named here)."""
+    return {"PK": f"ORG#{org_id}", "SK": "SSO"}
+
+
+def sso_state_key(state: str) -> Key:
+    """A login in progress: its nonce and PKCE verifier until the callback (TTL)."""
+    return {"PK": f"SSOSTATE#{state}", "SK": "SSOSTATE"}
+
+
+def sso_secret_parameter(stage: str, org_id: str) -> str:
+    """The SSM SecureString holding an organization's OIDC client secret."""
+    return f"/spoke/{stage}/sso/{org_id}/client-secret"
+
+
+def daily_quota_key(org_id: str, quota: str, day: str) -> Key:
+    """A per-day quota counter (compiles per day): one item per organization and UTC day (TTL)."""
+    return {"PK": f"ORG#{org_id}#QUOTA#{quota}", "SK": f"DAY#{day}"}
+
+
+def owner_modules_key(org_id: str, user_id: str) -> Key:
+    """In the default organization, quotas count per user: the modules a user owns there."""
+    return {"PK": f"ORG#{org_id}#OWNER#{user_id}", "SK": "COUNTS"}
+
+
+def collaborator_key(org_id: str, module: str, user_id: str) -> Key:
+    """Someone a default-organization module's owner lets publish and edit it."""
+    return {"PK": f"ORG#{org_id}#MOD#{module}", "SK": f"COLLAB#{user_id}"}
+
+
+def collaborators_prefix() -> str:
+    return "COLLAB#"

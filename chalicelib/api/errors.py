@@ -8,12 +8,12 @@ _STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.UnsupportedMediaType, 415),
     (errors.BadRequest, 400),
     (errors.Unauthorized, 401),
-    (errors.Forbidden, 403),
+    (errors.Forbidden, 403),  # QuotaExceeded included: a quota is not lifted by waiting
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.UploadExpired, 410),
     (errors.BusinessRuleViolated, 422),
-    (errors.QuotaExceeded, 429),
+    (errors.TooManyRequests, 429),
 )
 
 

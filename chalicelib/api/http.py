@@ -67,8 +67,10 @@ def api_view(request_of: Callable[[], Request]) -> Callable[[Callable[..., Respo
             try:
                 response = view(**kwargs)
             except DomainError as error:
+                retry_after = getattr(error, "retry_after", None)
                 response = error_envelope(error.code, error.message, status_for(error), error.details,
-                                          error.validation_errors)
+                                          error.validation_errors,
+                                          headers={"Retry-After": str(retry_after)} if retry_after is not None else None)
             except Exception:  # noqa: BLE001 - never leak a stack trace or AWS text
                 logger.exception("unhandled error on %s %s", request.method, request.path)
                 response = error_envelope("INTERNAL_ERROR", "Internal server error: the request was not "

@@ -140,8 +140,54 @@ class LastOwner(BusinessRuleViolated):
     code = "LAST_OWNER"
 
 
-class QuotaExceeded(DomainError):
+class QuotaExceeded(Forbidden):
+    """A plan's quota (modules, versions per module, stored bytes, members, webhooks, compiles per day)
+    would be exceeded: details carry `quota`, `usage` and `limit`."""
     code = "QUOTA_EXCEEDED"
+
+
+# 429: too many requests; `retry_after` (seconds) becomes the Retry-After header
+class TooManyRequests(DomainError):
+    code = "TOO_MANY_REQUESTS"
+
+    def __init__(self, message: str, retry_after: int, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details={**(details or {}), "retry_after_seconds": retry_after})
+        self.retry_after = retry_after
+
+
+class RateLimitExceeded(TooManyRequests):
+    code = "RATE_LIMIT_EXCEEDED"
+
+
+class TooManyLoginAttempts(TooManyRequests):
+    code = "TOO_MANY_LOGIN_ATTEMPTS"
+
+
+# Credentials for machines and companies
+class WeakPassword(BadRequest):
+    code = "WEAK_PASSWORD"
+
+
+class TokenNotFound(NotFound):
+    code = "TOKEN_NOT_FOUND"
+
+
+class SsoNotConfigured(NotFound):
+    code = "SSO_NOT_CONFIGURED"
+
+
+class SsoLoginFailed(Unauthorized):
+    """The identity provider's answer did not hold (state, code, ID token signature, iss, aud, exp,
+    nonce, or an email outside the allowed domains)."""
+    code = "SSO_LOGIN_FAILED"
+
+
+class InvalidSsoConfig(BadRequest):
+    code = "INVALID_SSO_CONFIG"
+
+
+class CollaboratorNotFound(NotFound):
+    code = "COLLABORATOR_NOT_FOUND"
 
 
 # Protobuf judgement

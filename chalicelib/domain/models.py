@@ -57,6 +57,7 @@ class Module(Entity):
     version_count: int = 0
     compatibility: CompatibilityPolicy = CompatibilityPolicy()
     go_package_prefix: str | None = None  # Go import path prefix for files without go_package
+    owner_id: str | None = None  # who created it: in the default organization, only they (and collaborators) write
 
 
 class FileEntry(Entity):
@@ -92,12 +93,19 @@ class VersionSummary(Entity):
 
 
 class Principal(Entity):
-    """Who is calling: a signed-in user (later also API tokens and SSO identities)."""
+    """Who is calling: a signed-in user (a session from /auth/login or SSO) or an API token.
+
+    An API token (`kind == "api_token"`) acts only in its organization (`org_id`) and within its
+    `scopes` ("read", "write", "admin"); a session has neither bound (`org_id`, `scopes` None)."""
 
     user_id: str
     email: str
     token_id: str
     token_expires_at: int
+    kind: str = "session"
+    org_id: str | None = None
+    scopes: tuple[str, ...] | None = None
+    issued_at: int = 0
 
 
 class RequestContext(Entity):

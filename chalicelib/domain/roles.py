@@ -29,3 +29,16 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 
 def can(role: Role | None, action: Action) -> bool:
     return role is not None and action in PERMISSIONS[role]
+
+
+# What an API token's scopes let it do, on top of (never beyond) its user's role in its organization.
+SCOPES: dict[str, frozenset[Action]] = {
+    "read": frozenset({Action.READ}),
+    "write": frozenset({Action.READ, Action.PUBLISH}),
+    "admin": frozenset(Action),
+}
+
+
+def scopes_allow(scopes: tuple[str, ...] | None, action: Action) -> bool:
+    """None: not a token (a session), bound by its role alone."""
+    return scopes is None or any(action in SCOPES.get(scope, frozenset()) for scope in scopes)

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import Forbidden, InvalidCursor, Unauthorized, ValidationFailed
-from chalicelib.domain.roles import Action, can
+from chalicelib.domain.roles import Action, can, scopes_allow
 
 if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
     from chalicelib.domain.models import Principal, RequestContext
@@ -34,10 +34,14 @@ def require_principal(principal: Principal | None) -> Principal:
 
 
 def require(ctx: RequestContext, action: Action) -> None:
-    """The one access check. The default organization is readable by anyone, writable when signed in."""
+    """The one access check. The default organization is readable by anyone, writable when signed in;
+    an API token may do no more than its scopes allow."""
     if action is Action.READ and ctx.org.is_default:
         return
-    require_principal(ctx.principal)
+    principal = require_principal(ctx.principal)
+    if not scopes_allow(principal.scopes, action):
+        raise Forbidden(f"This API token's scopes ({', '.join(principal.scopes or ())}) do not allow "
+                        f"{action.value.replace('_', ' ')}")
     if not can(ctx.role, action):
         raise Forbidden(f"Your role in '{ctx.org.slug}' ({ctx.role.value if ctx.role else 'none'}) "
                         f"does not allow {action.value.replace('_', ' ')}")

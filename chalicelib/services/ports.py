@@ -25,6 +25,15 @@ class AccountsPort(Protocol):
     def is_revoked(self, token_id: str) -> bool: ...
 
 
+class CountersPort(Protocol):
+    """Atomic counters with a time to live: rate limits, login throttling."""
+
+    def increment(self, key: str, window_start: int, expires_at: int) -> int:
+        """Add one to the counter of `key` in the window starting at `window_start`; the new count."""
+    def peek(self, key: str, window_start: int) -> int:
+        """The current count (0 when none)."""
+
+
 class OrganizationsPort(Protocol):
     def create_organization(self, org: Organization, owner: Member) -> None: ...
     def get_organization(self, org_id: str) -> Organization | None: ...

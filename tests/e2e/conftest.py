@@ -12,6 +12,10 @@ import pytest
 import requests
 
 from localdev.stack import Stack, free_port, running_stack
+from tests.plans import GENEROUS_PLANS
+
+# The shared stacks are not about plans: their limits are out of reach (test_tenancy starts its own).
+NOT_ABOUT_PLANS = {"SPOKE_PLANS": GENEROUS_PLANS}
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -19,7 +23,7 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     """Given the registry running locally exactly as a developer runs it."""
-    with running_stack(api_port=free_port(), aws_port=free_port(), quiet=True) as running:
+    with running_stack(api_port=free_port(), aws_port=free_port(), quiet=True, environment=NOT_ABOUT_PLANS) as running:
         yield running
 
 
@@ -62,5 +66,5 @@ def token(register_user: Callable[[], str]) -> str:
 def isolated_stack() -> Iterator[Stack]:
     """Given a registry of its own (started for one test module): its table and bucket hold only what that
     module stores, and no other test's compile jobs or webhook retries write to them meanwhile."""
-    with running_stack(api_port=free_port(), aws_port=free_port(), quiet=True) as running:
+    with running_stack(api_port=free_port(), aws_port=free_port(), quiet=True, environment=NOT_ABOUT_PLANS) as running:
         yield running

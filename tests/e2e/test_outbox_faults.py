@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from localdev.stack import Stack, free_port, running_stack
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import NOT_ABOUT_PLANS, PASSWORD
 from tests.integration.test_webhooks_receiver import Receiver, running_receiver
 
 SECRET = "outbox-fault-secret-0123456789"
@@ -28,7 +28,7 @@ QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolic
 @pytest.fixture(scope="module")
 def own_stack() -> Iterator[Stack]:
     """Given a registry of its own: this module deletes its queues."""
-    with running_stack(api_port=free_port(), aws_port=free_port(), quiet=True) as running:
+    with running_stack(api_port=free_port(), aws_port=free_port(), quiet=True, environment=NOT_ABOUT_PLANS) as running:
         yield running
 
 

@@ -12,6 +12,7 @@ from chalicelib import wiring
 from chalicelib.adapters import aws, keys
 from infra.provision import provision
 from tests.integration.api import Api
+from tests.plans import GENEROUS_PLANS
 
 
 class ScanIssued(AssertionError):
@@ -46,7 +47,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, jwt_secret: str) -> Iterator[dict[s
         wiring.reset()
         env = provision("test", boto3.session.Session(region_name="us-east-1"))
         for key, value in {**env, "SPOKE_JWT_SECRET": jwt_secret, "SPOKE_STAGE": "test",
-                           "SPOKE_PASSWORD_HASH_TIME_COST": "1", "SPOKE_PASSWORD_HASH_MEMORY_KIB": "8192"}.items():
+                           "SPOKE_PASSWORD_HASH_TIME_COST": "1", "SPOKE_PASSWORD_HASH_MEMORY_KIB": "8192",
+                           "SPOKE_PLANS": GENEROUS_PLANS}.items():
             monkeypatch.setenv(key, value)
         # Every client the application creates refuses Scan: no request path may scan.
         aws.session().events.register("before-call.dynamodb.Scan", _refuse_scan)

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import boto3
 import pytest
+
 from chalice.test import Client
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 from hypothesis.control import currently_in_test_context
@@ -30,6 +31,7 @@ from moto import mock_aws
 from chalicelib import wiring
 from chalicelib.adapters import aws
 from infra.provision import provision
+from tests.plans import GENEROUS_PLANS
 from tests.fuzz_support import Answer, Store, StoreSnapshot, check_exchange
 from tests.integration.api import multipart
 
@@ -126,7 +128,8 @@ def registry(contents: bool) -> Iterator[World]:
         wiring.reset()
         env = provision("fuzz", boto3.session.Session(region_name="us-east-1"))
         for key, value in {**env, "SPOKE_JWT_SECRET": secrets.token_urlsafe(48), "SPOKE_STAGE": "test",
-                           "SPOKE_PASSWORD_HASH_TIME_COST": "1", "SPOKE_PASSWORD_HASH_MEMORY_KIB": "8192"}.items():
+                           "SPOKE_PASSWORD_HASH_TIME_COST": "1", "SPOKE_PASSWORD_HASH_MEMORY_KIB": "8192",
+                           "SPOKE_PLANS": GENEROUS_PLANS}.items():
             mp.setenv(key, value)
         aws.session().events.register("before-call.dynamodb.Scan", _refuse_scan)
         # The test's own clients: a separate session, so Scan is allowed here and only here.
