@@ -133,3 +133,10 @@ def request_context(request: Request, org_ref: str | None = None) -> RequestCont
 
 def query_param(request: Request, name: str) -> str | None:
     return (request.query_params or {}).get(name)
+
+
+def source_ip(request: Request) -> str:
+    """The caller's address as API Gateway saw it (`requestContext.identity.sourceIp`), never a header
+    the caller could forge (X-Forwarded-For)."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
