@@ -79,10 +79,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,500")
     sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
     with running_stack(api_port=free_port(), aws_port=free_port(), quiet=True) as stack:
-        requests.post(f"{stack.api_url}/auth/register", json={"email": "bench@example.com", "password": "secret123"},
-                      timeout=30)
+        requests.post(f"{stack.api_url}/auth/register",
+                      json={"email": "bench@example.com", "password": "long-bench-pass"}, timeout=30)
         token = requests.post(f"{stack.api_url}/auth/login", json={"email": "bench@example.com",
-                                                                    "password": "secret123"}, timeout=30).json()
+                                                                    "password": "long-bench-pass"}, timeout=30).json()
         token = token["data"]["token"]
         print("== publish -> all languages succeeded (local stack, real HTTP)")
         for size in sizes:

@@ -18,6 +18,7 @@ from chalicelib.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.blobs import BlobStore
+    from chalicelib.adapters.collaborators_store import CollaboratorsStore
     from chalicelib.adapters.cached_stores import CachedAccountsStore, CachedOrganizationsStore
     from chalicelib.adapters.counters import DynamoCounters
     from chalicelib.adapters.cursors import CursorSigner
@@ -27,15 +28,19 @@ if TYPE_CHECKING:
     from chalicelib.adapters.registry_store import RegistryStore
     from chalicelib.domain.webhooks import DeliveryPolicy
     from chalicelib.services.accounts import AccountsService
+    from chalicelib.services.api_tokens import ApiTokensService
     from chalicelib.services.compatibility import CompatibilityService
     from chalicelib.services.compilation import CompilationService
     from chalicelib.services.events import EventPublisher
     from chalicelib.services.modules import ModulesService
+    from chalicelib.services.collaborators import CollaboratorsService
     from chalicelib.services.organizations import OrganizationsService
     from chalicelib.services.outbox import OutboxRelay
+    from chalicelib.services.rate_limits import RateLimitsService
     from chalicelib.services.system import SystemService
     from chalicelib.services.versions import VersionsService
     from chalicelib.services.uploads import UploadsService
+    from chalicelib.services.sso import SsoService
     from chalicelib.services.webhooks import WebhooksService
 
 T = TypeVar("T")
@@ -184,26 +189,55 @@ class Services:
 
         settings = self.settings
 
-        def passwords() -> Any:  # argon2: register and login only
+        from chalicelib.services.accounts import LoginThrottle
+
+        def passwords() -> Any:  # argon2: register, login and password change only
             from chalicelib.adapters.passwords import Argon2Passwords
 
             return Argon2Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
 
-        return AccountsService(self.cached_stores[0], JwtTokens(self.jwt_secret, settings.token_ttl_seconds),
-                               Deferred(passwords))
+        accounts_store, orgs_store = self.cached_stores
+        return AccountsService(accounts_store, JwtTokens(self.jwt_secret, settings.token_ttl_seconds),
+                               Deferred(passwords), api_tokens=self.api_tokens, counters=self.counters,
+                               organizations=orgs_store,
+                               throttle=LoginThrottle(settings.login_max_failures,
+                                                      settings.login_failure_window_seconds))
+
+    @_Once
+    def api_tokens(self) -> ApiTokensService:
+        """API tokens for machines: created, listed and revoked by their user; authenticated by accounts."""
+        from chalicelib.adapters.api_tokens_store import ApiTokensStore
+        from chalicelib.services.api_tokens import ApiTokensService
+
+        return ApiTokensService(ApiTokensStore(self.table), self.cached_stores[1], self.settings.api_token_max_days)
 
     @_Once
     def organizations(self) -> OrganizationsService:
         from chalicelib.services.organizations import OrganizationsService
 
         accounts_store, orgs_store = self.cached_stores
-        return OrganizationsService(orgs_store, accounts_store)
+        return OrganizationsService(orgs_store, accounts_store, self.settings.plans)
 
     @_Once
     def modules(self) -> ModulesService:
         from chalicelib.services.modules import ModulesService
 
-        return ModulesService(self.registry, self.cached_stores[1], self.cursors, _check_rule_ids, self.events)
+        return ModulesService(self.registry, self.cached_stores[1], self.cursors, _check_rule_ids, self.events,
+                              collaborators=self.collaborators_store, accounts=self.cached_stores[0],
+                              plans=self.settings.plans)
+
+    @_Once
+    def collaborators_store(self) -> CollaboratorsStore:
+        """Who may write to a default-organization module besides its owner."""
+        from chalicelib.adapters.collaborators_store import CollaboratorsStore
+
+        return CollaboratorsStore(self.table)
+
+    @_Once
+    def collaborators(self) -> CollaboratorsService:
+        from chalicelib.services.collaborators import CollaboratorsService
+
+        return CollaboratorsService(self.modules, self.collaborators_store, self.cached_stores[0])
 
     @_Once
     def compatibility(self) -> CompatibilityService:
@@ -229,7 +263,7 @@ class Services:
 
         return CompilationService(self.registry, self.blobs, Deferred(generator),
                                   LazyMapping(languages), settings.download_url_ttl_seconds, self.events,
-                                  lease_seconds=settings.compile_lease_seconds)
+                                  lease_seconds=settings.compile_lease_seconds, plans=settings.plans)
 
     @_Once
     def versions(self) -> VersionsService:
@@ -241,7 +275,8 @@ class Services:
                                self.compatibility, self.compilation, self.events,
                                self.settings.max_files_per_version, uploads=Deferred(lambda: self.uploads),
                                inline_max_files=self.settings.inline_manifest_max_files,
-                               inline_max_bytes=self.settings.inline_manifest_max_bytes)
+                               inline_max_bytes=self.settings.inline_manifest_max_bytes,
+                               plans=self.settings.plans)
 
     @_Once
     def uploads(self) -> UploadsService:
@@ -257,6 +292,13 @@ class Services:
             archive=ArchiveLimits(max_entries=settings.archive_max_entries,
                                   max_total_bytes=settings.archive_max_uncompressed_bytes,
                                   max_ratio=settings.archive_max_ratio)))
+
+    @_Once
+    def rate_limits(self) -> RateLimitsService:
+        """Requests per hour per organization, user or address: the plan's rate, one counter call each."""
+        from chalicelib.services.rate_limits import RateLimitsService
+
+        return RateLimitsService(self.counters, self.settings.plans)
 
     @_Once
     def system(self) -> SystemService:
@@ -281,7 +323,7 @@ class Services:
             return HttpDelivery(settings.webhook_timeout_seconds, settings.webhook_allow_loopback)
 
         return WebhooksService(WebhooksStore(self.table), Deferred(delivery), self.queues, self.cursors,
-                               _delivery_policy(settings))
+                               _delivery_policy(settings), plans=settings.plans)
 
     @_Once
     def outbox(self) -> OutboxRelay:
@@ -290,6 +332,27 @@ class Services:
         from chalicelib.services.outbox import OutboxRelay
 
         return OutboxRelay(OutboxStore(self.table), self.queues)
+
+    @_Once
+    def sso(self) -> SsoService:
+        """Single sign-on: settings in the table, client secrets in SSM, the issuer over vetted HTTP."""
+        from chalicelib.adapters.secrets import SsmSsoSecrets
+        from chalicelib.adapters.sso_store import SsoStore
+        from chalicelib.adapters.tokens import JwtTokens
+        from chalicelib.services.sso import SsoService
+
+        settings = self.settings
+
+        def oidc() -> Any:  # HTTP and JOSE: configuration and the callback only
+            from chalicelib.adapters.oidc import OidcClient
+
+            return OidcClient(settings.oidc_allow_http)
+
+        accounts_store, orgs_store = self.cached_stores
+        return SsoService(SsoStore(self.table), SsmSsoSecrets(settings.stage), Deferred(oidc), accounts_store,
+                          orgs_store, JwtTokens(self.jwt_secret, settings.token_ttl_seconds),
+                          state_ttl_seconds=settings.sso_state_ttl_seconds, allow_http=settings.oidc_allow_http,
+                          plans=settings.plans)
 
 
 def _cached_stores(table: Table, settings: Settings) -> tuple[CachedAccountsStore, CachedOrganizationsStore]:

@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYER_DIR = ROOT / "build" / "layers"
 # The local stage: webhook receivers on 127.0.0.1 are allowed, and retries come within seconds.
 LOCAL_STAGE_ENVIRONMENT = {"SPOKE_WEBHOOK_ALLOW_LOOPBACK": "true", "SPOKE_WEBHOOK_RETRY_DELAYS": "1,2,4",
-                           "SPOKE_WEBHOOK_TIMEOUT_SECONDS": "3"}
+                           "SPOKE_WEBHOOK_TIMEOUT_SECONDS": "3",
+                           # OIDC issuers over http on 127.0.0.1 (a local identity provider, the tests' issuer)
+                           "SPOKE_OIDC_ALLOW_HTTP": "true"}
 
 
 def local_protoc() -> str:

@@ -168,6 +168,8 @@ class Store:
             page = self.dynamodb.scan(**kwargs)
             for item in page.get("Items", []):
                 key = (item["PK"].get("S", ""), item["SK"].get("S", ""))
+                if key[0].startswith("COUNTER#"):  # requests are counted, refused ones too (rate limits,
+                    continue                       # failed logins): bookkeeping, not stored data
                 items[key] = json.dumps(item, sort_keys=True, default=repr) if with_contents else ""
             if "LastEvaluatedKey" not in page:
                 break

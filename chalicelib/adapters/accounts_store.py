@@ -1,10 +1,11 @@
-"""Users, their credentials and revoked tokens in the single table."""
+"""Users, their credentials, revoked tokens and the end of their sessions in the single table."""
 from __future__ import annotations
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import Table
-from chalicelib.domain.errors import EmailExists
+from chalicelib.adapters.dynamo import Table, from_item, to_item
+from chalicelib.domain.errors import EmailExists, InvalidCredentials
 from chalicelib.domain.models import Credentials, User
+from chalicelib.domain.passwords import SessionState
 
 _USER_FIELDS = ("id", "email", "first_name", "last_name", "role", "created_at")
 
@@ -44,3 +45,34 @@ class AccountsStore:
 
     def is_revoked(self, token_id: str) -> bool:
         return self._table.get(keys.revoked_token_key(token_id)) is not None
+
+    def session_state(self, token_id: str, user_id: str) -> SessionState:
+        """Whether a session is revoked and since when the user's sessions count: ONE BatchGetItem of the
+        revocation item and the user item's `sessions_valid_after_ms` (projected: the profile stays unread)."""
+        revoked_key, user_key = keys.revoked_token_key(token_id), keys.user_key(user_id)
+        request = {self._table.name: {"Keys": [to_item(revoked_key), to_item(user_key)],
+                                      "ProjectionExpression": "PK, SK, sessions_valid_after_ms"}}
+        found: list[dict] = []
+        while request:
+            response = self._table.client.batch_get_item(RequestItems=request)
+            found += [from_item(item) for item in response["Responses"].get(self._table.name, [])]
+            request = response.get("UnprocessedKeys") or {}
+        revoked = any(item["PK"] == revoked_key["PK"] for item in found)
+        user = next((item for item in found if item["PK"] == user_key["PK"]), {})
+        return SessionState(revoked=revoked, valid_after_ms=int(user.get("sessions_valid_after_ms", 0)))
+
+    def change_password(self, user_id: str, email: str, password_hash: str, sessions_valid_after_ms: int) -> None:
+        """The new hash and the end of older sessions together, in one transaction: a password change
+        never leaves the old sessions alive with the new password, or the reverse."""
+        reasons = self._table.transact([
+            {"Update": {"Key": keys.email_key(email), "UpdateExpression": "SET password_hash = :hash",
+                        "ConditionExpression": "user_id = :user",
+                        "ExpressionAttributeValues": {":hash": password_hash, ":user": user_id}}},
+            {"Update": {"Key": keys.user_key(user_id), "UpdateExpression": "SET sessions_valid_after_ms = :after",
+                        "ConditionExpression": "attribute_exists(PK)",
+                        "ExpressionAttributeValues": {":after": sessions_valid_after_ms}}},
+        ])
+        if "ConditionalCheckFailed" in reasons:
+            raise InvalidCredentials("This account no longer signs in with that email: sign in again")
+        if reasons:
+            raise RuntimeError(f"password transaction cancelled: {reasons}")

@@ -79,6 +79,9 @@ def stats_key() -> Key:
 
 
 SHARED_PARTITION_PREFIXES = ("STATS",)  # partitions every tenant's writes would touch: never in a transaction
+# Items every user's writes would touch: the shared default organization's counters (its module and
+# version totals come from the table's stream; its quotas are counted per user).
+SHARED_ITEMS = (("ORG#default", "META"),)
 
 
 def outbox_key(message_id: str) -> Key:
@@ -194,3 +197,14 @@ def collaborator_key(org_id: str, module: str, user_id: str) -> Key:
 
 def collaborators_prefix() -> str:
     return "COLLAB#"
+
+
+def collaborator_count_key(org_id: str, module: str) -> Key:
+    """How many collaborators a module has: the condition that bounds them lives here, in the module's
+    collaborator partition, not on the module item its publishes update."""
+    return {"PK": f"ORG#{org_id}#MOD#{module}", "SK": "COLLABCOUNT"}
+
+
+def owner_daily_quota_key(org_id: str, user_id: str, quota: str, day: str) -> Key:
+    """A per-day quota counter of one user in the default organization (its quotas count per user)."""
+    return {"PK": f"ORG#{org_id}#OWNER#{user_id}#QUOTA#{quota}", "SK": f"DAY#{day}"}

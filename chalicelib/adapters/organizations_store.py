@@ -2,17 +2,22 @@
 
 The organization's item holds its counters, and the invariants that span members are conditions on
 them, written in the same transaction as the membership: `owner_count` (an owner leaves only while
-`owner_count > 1`, so two owners leaving at once cannot leave none) and `member_count`. Items from
-before `owner_count` existed get it on first need, counted from the members (`_backfill_owner_count`).
+`owner_count > 1`, so two owners leaving at once cannot leave none) and `member_count` (under the
+plan's `members` quota when one is given). Items from before `owner_count` existed get it on first
+need, counted from the members (`_backfill_owner_count`). Items from before plans have no `plan`:
+they read as the free plan. Only the operator changes a plan (`set_plan`).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import Table
-from chalicelib.domain.errors import LastOwner, MemberExists, MemberNotFound, OrganizationExists
+from chalicelib.adapters.dynamo import Table, from_item, to_item
+from chalicelib.adapters.quota_ops import compile_counter_key, read_counter, usage_key
+from chalicelib.domain.errors import (LastOwner, MemberExists, MemberNotFound, OrganizationExists,
+                                      OrganizationNotFound)
 from chalicelib.domain.models import Member, Organization
+from chalicelib.domain.quotas import Quotas, Usage, quota_exceeded
 from chalicelib.domain.roles import Role
 
 _ORG_FIELDS = ("id", "name", "slug", "plan", "created_at", "member_count", "module_count")
@@ -59,8 +64,40 @@ class OrganizationsStore:
         return item["org_id"] if item else None
 
     def counters(self, org_id: str) -> dict[str, int]:
+        """The organization item's counters (the default organization's module_count comes from the
+        table's stream: no request writes that shared item)."""
         item = self._table.get(keys.org_key(org_id)) or {}
         return {k: int(item.get(k, 0)) for k in ("module_count", "version_count", "member_count")}
+
+    def rename_organization(self, org_id: str, name: str) -> Organization:
+        return _org_from({**self._set(org_id, "name", name), "name": name})
+
+    def set_plan(self, org_id: str, plan: str) -> tuple[Organization, str]:
+        """The operator's change of plan: the organization after it, and the plan it had before (one write,
+        so the plan reported as before is the one this write replaced)."""
+        before = self._set(org_id, "plan", plan)
+        return _org_from({**before, "plan": plan}), str(before.get("plan") or "free")
+
+    def _set(self, org_id: str, field: str, value: str) -> dict[str, Any]:
+        """Set one attribute of an existing organization; its item as it was before."""
+        try:
+            response = self._table.client.update_item(
+                TableName=self._table.name, Key=to_item(keys.org_key(org_id)), UpdateExpression="SET #f = :v",
+                ConditionExpression="attribute_exists(PK) AND attribute_exists(id)",
+                ExpressionAttributeNames={"#f": field}, ExpressionAttributeValues=to_item({":v": value}),
+                ReturnValues="ALL_OLD")
+        except self._table.client.exceptions.ConditionalCheckFailedException:
+            raise OrganizationNotFound(f"Organization '{org_id}' not found",
+                                       details={"organization": org_id}) from None
+        return from_item(response["Attributes"])
+
+    def usage(self, quotas: Quotas) -> Usage:
+        """What the organization (in the default organization: the user) holds now."""
+        counted = self._table.get(usage_key(quotas), consistent=True) or {}
+        org = counted if quotas.owner_id is None else {}
+        return Usage(modules=int(counted.get("module_count", 0)), stored_bytes=int(counted.get("stored_bytes", 0)),
+                     members=int(org.get("member_count", 0)), webhooks=int(org.get("webhook_count", 0)),
+                     compiles_today=read_counter(self._table, compile_counter_key(quotas), "hits"))
 
     def organizations_of(self, user_id: str) -> list[tuple[Organization, Role]]:
         memberships = list(self._table.query(f"USER#{user_id}", "ORG#", index="GSI1"))
@@ -76,13 +113,21 @@ class OrganizationsStore:
     def list_members(self, org_id: str) -> list[Member]:
         return [_member_from(i) for i in self._table.query(f"ORG#{org_id}", keys.members_prefix())]
 
-    def add_member(self, member: Member) -> None:
+    def add_member(self, member: Member, max_members: int | None = None) -> None:
+        """The membership and the organization's counts; with `max_members` (the plan's quota), only while
+        `member_count` stays within it (QuotaExceeded), in the same transaction."""
         owner = member.role is Role.OWNER
         org_update: dict[str, Any] = {"Key": keys.org_key(member.org_id), "UpdateExpression": "ADD member_count :one",
                                       "ExpressionAttributeValues": {":one": 1}}
+        conditions = []
         if owner:  # the owner count moves only from a known start
-            org_update.update(UpdateExpression="ADD member_count :one, owner_count :one",
-                              ConditionExpression="attribute_exists(owner_count)")
+            org_update["UpdateExpression"] = "ADD member_count :one, owner_count :one"
+            conditions.append("attribute_exists(owner_count)")
+        if max_members is not None:
+            conditions.append("(attribute_not_exists(member_count) OR member_count < :max)")
+            org_update["ExpressionAttributeValues"] = {":one": 1, ":max": max_members}
+        if conditions:
+            org_update["ConditionExpression"] = " AND ".join(conditions)
         for attempt in range(2):
             reasons = self._table.transact([
                 {"Put": {"Item": self._member_item(member), "ConditionExpression": "attribute_not_exists(PK)"}},
@@ -92,6 +137,10 @@ class OrganizationsStore:
                 return
             if reasons[0] == "ConditionalCheckFailed":
                 raise MemberExists(f"'{member.email}' is already a member of this organization")
+            if reasons[1] == "ConditionalCheckFailed" and max_members is not None:
+                members = read_counter(self._table, keys.org_key(member.org_id), "member_count")
+                if members >= max_members:
+                    raise quota_exceeded("members", members, max_members)
             if reasons[1] == "ConditionalCheckFailed" and attempt == 0 and self._backfill_owner_count(member.org_id):
                 continue  # an organization from before owner_count: counted now, try again
             raise RuntimeError(f"member transaction cancelled: {reasons}")

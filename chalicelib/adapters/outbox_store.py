@@ -50,7 +50,7 @@ def table_changes(records: Iterable[dict[str, Any]]) -> list[TableChange]:
         elif kind in COUNTED_TYPES and event == "INSERT":
             created = COUNTED_TYPES[kind]
             changes.append(TableChange(sequence=sequence, created=created,
-                                       org_id=image.get("org_id") if created == "version" else None))
+                                       org_id=image.get("org_id") if created in ("version", "module") else None))
         else:
             changes.append(TableChange(sequence=sequence))
     return changes
@@ -67,14 +67,15 @@ class OutboxStore:
     def forwarded(self, outbox_id: str) -> None:
         self._table.client.delete_item(TableName=self._table.name, Key=to_item(keys.outbox_key(outbox_id)))
 
-    def add_totals(self, totals: dict[str, int], org_versions: dict[str, int]) -> None:
-        """One update of the global totals and one per organization whose version count moved (per batch)."""
+    def add_totals(self, totals: dict[str, int], org_counts: dict[str, dict[str, int]]) -> None:
+        """One update of the global totals and one per organization whose counters moved (per batch)."""
         counted = {TOTALS[name]: n for name, n in totals.items() if n}
         if counted:
             self._add(keys.stats_key(), counted)
-        for org_id, n in sorted(org_versions.items()):
-            if n:
-                self._add(keys.org_key(org_id), {"version_count": n})
+        for org_id, counts in sorted(org_counts.items()):
+            moved = {name: n for name, n in counts.items() if n}
+            if moved:
+                self._add(keys.org_key(org_id), moved)
 
     def _add(self, key: dict[str, str], counters: dict[str, int]) -> None:
         names = {f"#c{i}": name for i, name in enumerate(counters)}

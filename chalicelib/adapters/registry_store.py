@@ -16,17 +16,22 @@ from operator import itemgetter
 from typing import Any, Iterator, Sequence
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import Table, to_item
+from chalicelib.adapters.dynamo import Table, from_item, to_item
 from chalicelib.adapters.outbox_store import outbox_puts
+from chalicelib.adapters.quota_ops import (compile_counter_key, compile_op, module_count_op, read_counter,
+                                           stored_bytes_op, usage_key)
 from chalicelib.domain.errors import ModuleExists, ModuleNotFound, VersionExists
 from chalicelib.domain.models import Module, OutboxMessage, VersionSummary
 from chalicelib.domain.policy import CompatibilityPolicy
 from chalicelib.domain.search import SearchPage, SearchQuery, words_of
 from chalicelib.domain.compile_status import StatusChange, compiled_languages, merge_statuses
+from chalicelib.domain.models import DEFAULT_ORG_ID
+from chalicelib.domain.quotas import Quotas
 from chalicelib.services.ports import FollowUp
 
 _EDIT_ATTEMPTS = 5
-_MODULE_FIELDS = ("org_id", "name", "description", "created_at", "updated_at", "version_count", "go_package_prefix")
+_MODULE_FIELDS = ("org_id", "name", "description", "created_at", "updated_at", "version_count", "go_package_prefix",
+                  "owner_id")
 
 
 def _module_from(item: dict[str, Any]) -> Module:
@@ -53,19 +58,31 @@ class RegistryStore:
         self._table = table
 
     # modules
-    def create_module(self, module: Module, outbox: Sequence[OutboxMessage] = ()) -> None:
+    def create_module(self, module: Module, outbox: Sequence[OutboxMessage] = (), quotas: Quotas | None = None
+                      ) -> None:
+        """The module, its count under the plan's `modules` quota (a condition of this transaction), its
+        outbox and search words. The default organization's item is never written (every tenant would
+        contend on it): there the creator's own item counts."""
+        if quotas is not None:
+            counter = [module_count_op(quotas)]
+        elif module.org_id != DEFAULT_ORG_ID:
+            counter = [_counter_update(keys.org_key(module.org_id), "module_count")]
+        else:
+            counter = []
         reasons = self._table.transact([
             {"Put": {"Item": {**keys.module_key(module.org_id, module.name), **module.model_dump(exclude={"compatibility"}),
                               "compatibility": module.compatibility.as_json(), "type": "module",
                               "search_words": list(words_of(module.description))},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
-            _counter_update(keys.org_key(module.org_id), "module_count"),
+            *counter,
             *outbox_puts(outbox),
             *_word_puts(module.org_id, module.name, words_of(module.description)),
         ])
         if reasons:
             if reasons[0] == "ConditionalCheckFailed":
                 raise ModuleExists(f"Module '{module.name}' already exists", details={"module": module.name})
+            if quotas is not None and reasons[1] == "ConditionalCheckFailed":
+                raise quotas.exceeded("modules", read_counter(self._table, usage_key(quotas), "module_count"))
             raise RuntimeError(f"module transaction cancelled: {reasons}")
 
     def get_module(self, org_id: str, name: str) -> Module | None:
@@ -105,6 +122,19 @@ class RegistryStore:
                                      "compatibility": compatibility.as_json(),
                                      "go_package_prefix": go_package_prefix or ""})
         raise RuntimeError("module description kept changing under us")
+
+    def assign_owner(self, org_id: str, name: str, owner_id: str) -> Module | None:
+        """An owner for a module that has none (made before owners existed): conditional on it still
+        having none, so two operators cannot both assign one."""
+        key = keys.module_key(org_id, name)
+        try:
+            response = self._table.client.update_item(
+                TableName=self._table.name, Key=to_item(key), UpdateExpression="SET owner_id = :o",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(owner_id)",
+                ExpressionAttributeValues=to_item({":o": owner_id}), ReturnValues="ALL_NEW")
+        except self._table.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _module_from(from_item(response["Attributes"]))
 
     def list_modules(self, org_id: str, *, after: str | None, limit: int) -> tuple[list[Module], bool]:
         """Modules by name after `after`: `limit` items, and whether more exist."""
@@ -207,10 +237,23 @@ class RegistryStore:
     def version_exists(self, org_id: str, module: str, sort_key: str) -> bool:
         return self._table.get(keys.version_key(org_id, module, sort_key)) is not None
 
-    def create_version(self, values: dict[str, Any], updated_at: str, outbox: Sequence[OutboxMessage] = ()
-                       ) -> None:
-        """Version item, its module's counter, dependents and outbox messages: all or nothing."""
+    def create_version(self, values: dict[str, Any], updated_at: str, outbox: Sequence[OutboxMessage] = (),
+                       quotas: Quotas | None = None) -> None:
+        """Version item, its module's counter, dependents and outbox messages: all or nothing.
+
+        With `quotas`, the same transaction holds the plan's quotas: the module's `version_count`, the
+        stored bytes (the version's pack size) and today's compile requests (the publish asks for one)."""
         org_id, module = values["org_id"], values["module"]
+        size = int(values.get("pack_size", 0))
+        if quotas is not None and size > quotas.plan.stored_bytes:  # no total could take it
+            raise quotas.exceeded("stored_bytes", read_counter(self._table, usage_key(quotas), "stored_bytes"))
+        version_limit = ""
+        limits: dict[str, Any] = {}
+        guards: list[dict[str, Any]] = []
+        if quotas is not None:
+            version_limit = " AND (attribute_not_exists(version_count) OR version_count < :limit)"
+            limits = {":limit": quotas.plan.versions_per_module}
+            guards = [stored_bytes_op(quotas, size), compile_op(quotas)]
         dependents = [{"Put": {"Item": {
             **keys.dependent_key(org_id, dependency["module"], module, values["sort_key"]),
             "module": module, "version": values["version"], "depends_on": dependency["version"],
@@ -220,8 +263,9 @@ class RegistryStore:
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Update": {"Key": keys.module_key(org_id, module),
                         "UpdateExpression": "ADD version_count :one SET updated_at = :now",
-                        "ConditionExpression": "attribute_exists(PK)",
-                        "ExpressionAttributeValues": {":one": 1, ":now": updated_at}}},
+                        "ConditionExpression": "attribute_exists(PK)" + version_limit,
+                        "ExpressionAttributeValues": {":one": 1, ":now": updated_at, **limits}}},
+            *guards,
             *dependents,
             *outbox_puts(outbox),
         ])
@@ -231,7 +275,14 @@ class RegistryStore:
             raise VersionExists(f"Version '{values['version']}' of module '{module}' already exists",
                                 details={"module": module, "version": values["version"]})
         if reasons[1] == "ConditionalCheckFailed":
-            raise ModuleNotFound(f"Module '{module}' not found", details={"module": module})
+            current = self._table.get(keys.module_key(org_id, module), consistent=True)
+            if quotas is None or current is None:
+                raise ModuleNotFound(f"Module '{module}' not found", details={"module": module})
+            raise quotas.exceeded("versions_per_module", int(current.get("version_count", 0)))
+        if quotas is not None and reasons[2] == "ConditionalCheckFailed":
+            raise quotas.exceeded("stored_bytes", read_counter(self._table, usage_key(quotas), "stored_bytes"))
+        if quotas is not None and reasons[3] == "ConditionalCheckFailed":
+            raise quotas.exceeded("compiles_per_day", read_counter(self._table, compile_counter_key(quotas), "hits"))
         raise RuntimeError(f"version transaction cancelled: {reasons}")
 
     def get_version(self, org_id: str, module: str, sort_key: str) -> dict[str, Any] | None:
@@ -268,8 +319,8 @@ class RegistryStore:
         return found[:limit], len(found) > limit
 
     def set_compilation(self, org_id: str, module: str, sort_key: str, statuses: StatusChange,
-                        unless_job_finished: str | None = None, outbox: FollowUp | None = None
-                        ) -> dict[str, Any] | None:
+                        unless_job_finished: str | None = None, outbox: FollowUp | None = None,
+                        compile_quota: Quotas | None = None) -> dict[str, Any] | None:
         """Set the status of some languages and recompute compiled_languages; returns the new item.
 
         The status map is read-modify-written under a condition on its revision, so two workers (a
@@ -277,6 +328,8 @@ class RegistryStore:
         current map, evaluated on every attempt. With `unless_job_finished` (the merge guard), a
         job's statuses replace only languages that job still owns and has not finished. `outbox`
         gives the messages this change must be followed by: they are written in the same transaction.
+        With `compile_quota` (a requested recompile), today's compile counter moves in that transaction,
+        under the plan's `compiles_per_day`.
         """
         key = keys.version_key(org_id, module, sort_key)
         for _ in range(10):
@@ -296,8 +349,12 @@ class RegistryStore:
                       "ConditionExpression": "attribute_not_exists(compilation_rev) OR compilation_rev = :rev",
                       "ExpressionAttributeValues": {":new": merged, ":compiled": compiled, ":next": revision + 1,
                                                     ":rev": revision}}
-            if messages:
-                reasons = self._table.transact([{"Update": update}, *outbox_puts(messages)])
+            if messages or compile_quota is not None:
+                counted = [compile_op(compile_quota)] if compile_quota is not None else []
+                reasons = self._table.transact([{"Update": update}, *counted, *outbox_puts(messages)])
+                if compile_quota is not None and reasons and reasons[1] == "ConditionalCheckFailed":
+                    raise compile_quota.exceeded("compiles_per_day", read_counter(
+                        self._table, compile_counter_key(compile_quota), "hits"))
                 if reasons and reasons[0] != "ConditionalCheckFailed":
                     raise RuntimeError(f"compilation transaction cancelled: {reasons}")
                 written = not reasons

@@ -1,4 +1,7 @@
-"""JWT access tokens (HS256) with exp, iat, jti and sub."""
+"""JWT access tokens (HS256) with exp, iat, jti and sub.
+
+`iat` carries milliseconds (a NumericDate may be fractional, RFC 7519 section 2): a password change
+ends the sessions issued before it, and a session issued in the same second must not survive it."""
 from __future__ import annotations
 
 import time
@@ -18,9 +21,9 @@ class JwtTokens:
         self._ttl = ttl_seconds
 
     def issue(self, user_id: str, email: str) -> tuple[str, int]:
-        now = int(time.time())
-        expires_at = now + self._ttl
-        claims = {"sub": user_id, "email": email, "iat": now, "exp": expires_at,
+        now = time.time()
+        expires_at = int(now) + self._ttl
+        claims = {"sub": user_id, "email": email, "iat": round(now, 3), "exp": expires_at,
                   "jti": uuid.uuid4().hex, "iss": _ISSUER}
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM), expires_at
 

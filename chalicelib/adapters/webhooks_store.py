@@ -16,6 +16,7 @@ from chalicelib.adapters.dynamo import Table, from_item, to_item
 from chalicelib.adapters.outbox_store import outbox_puts
 from chalicelib.domain.errors import WebhookLimitReached
 from chalicelib.domain.models import OutboxMessage
+from chalicelib.domain.quotas import quota_exceeded
 from chalicelib.domain.webhooks import Delivery, Webhook
 
 _WEBHOOK_FIELDS = tuple(Webhook.model_fields)
@@ -36,22 +37,28 @@ class WebhooksStore:
         self._table = table
 
     # Webhooks
-    def add_webhook(self, webhook: Webhook, max_per_org: int) -> None:
-        """Store a webhook unless its organization already has `max_per_org` (WebhookLimitReached)."""
+    def add_webhook(self, webhook: Webhook, max_per_org: int, plan_limit: int | None = None) -> None:
+        """Store a webhook unless its organization already has `max_per_org` (the deployment's bound:
+        WebhookLimitReached) or `plan_limit` (its plan's quota: QuotaExceeded), whichever is lower."""
         item = {**keys.webhook_key(webhook.org_id, webhook.id), **webhook.model_dump(), "type": "webhook"}
+        limit = min(max_per_org, plan_limit) if plan_limit is not None else max_per_org
+        by_plan = limit < max_per_org
         for attempt in range(2):
             reasons = self._table.transact([
                 {"Put": {"Item": {**item, "events": list(webhook.events)},
                          "ConditionExpression": "attribute_not_exists(PK)"}},
                 {"Update": {"Key": keys.org_key(webhook.org_id), "UpdateExpression": "ADD webhook_count :one",
                             "ConditionExpression": "webhook_count < :max",
-                            "ExpressionAttributeValues": {":one": 1, ":max": max_per_org}}},
+                            "ExpressionAttributeValues": {":one": 1, ":max": limit}}},
             ])
             if not reasons:
                 return
             if reasons[1] == "ConditionalCheckFailed":
                 if attempt == 0 and self._backfill_count(webhook.org_id):
                     continue  # an organization from before webhook_count: counted now, try again
+                if by_plan:
+                    item_now = self._table.get(keys.org_key(webhook.org_id), consistent=True) or {}
+                    raise quota_exceeded("webhooks", int(item_now.get("webhook_count", 0)), limit)
                 raise WebhookLimitReached(f"An organization has at most {max_per_org} webhooks",
                                           details={"limit": max_per_org})
             raise RuntimeError(f"webhook transaction cancelled: {reasons}")

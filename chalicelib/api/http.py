@@ -2,6 +2,11 @@
 
 `api_view` is the single wrapper every route uses: it maps domain errors to their HTTP status,
 hides unexpected failures behind a plain 500, and hands each successful mutation to the audit log.
+
+The caller and organization of a request are resolved once: the rate-limit middleware resolves them
+before the view (to know whom the request counts against), and `principal()` / `request_context()`
+in the view answer from that resolution, failures included, so authentication and membership are
+never read twice in one request.
 """
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import functools
 import logging
 import uuid
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -29,6 +35,20 @@ logger = logging.getLogger("spoke.api")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 context_var: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
+
+
+@dataclass
+class _Resolution:
+    """What one request's bearer and organization references resolved to (a result or the error)."""
+
+    request: Request
+    principal_known: bool = False
+    principal: Principal | None = None
+    principal_error: Exception | None = None
+    contexts: dict[str, RequestContext | Exception] = field(default_factory=dict)
+
+
+_resolution_var: ContextVar[_Resolution | None] = ContextVar("resolution", default=None)
 
 _MUTATIONS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -61,9 +81,7 @@ def api_view(request_of: Callable[[], Request]) -> Callable[[Callable[..., Respo
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapper(**kwargs: Any) -> Response:
-            context_var.set(None)
-            principal_var.set(None)
-            request = request_of()
+            request = request_of()  # the per-request state was reset by the middleware (begin_request)
             try:
                 response = view(**kwargs)
             except DomainError as error:
@@ -110,25 +128,74 @@ def required_text(body: dict[str, Any], *fields: str) -> None:
              "message": "is required" if f not in body else "must be a non-empty string"} for f in missing])
 
 
-def principal(request: Request) -> Principal | None:
-    """The caller from `Authorization: Bearer`, or None when the header is absent."""
+def begin_request(request: Request) -> None:
+    """Forget the previous request's caller, context and resolution (a Lambda container serves many)."""
+    _resolution_var.set(_Resolution(request))
+    context_var.set(None)
+    principal_var.set(None)
+
+
+def _resolution(request: Request) -> _Resolution:
+    state = _resolution_var.get()
+    if state is None or state.request is not request:  # a request the middleware did not begin
+        state = _Resolution(request)
+        _resolution_var.set(state)
+    return state
+
+
+def _authenticate(request: Request) -> Principal | None:
     header = request.headers.get("authorization")
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <token>'")
-    who = services().accounts.authenticate(token.strip())
-    principal_var.set(who)
-    return who
+    return services().accounts.authenticate(token.strip())
+
+
+def principal(request: Request) -> Principal | None:
+    """The caller from `Authorization: Bearer` (a session or an API token), or None when the header is
+    absent; an invalid one raises Unauthorized. Authenticated once per request, however often asked."""
+    state = _resolution(request)
+    if not state.principal_known:
+        try:
+            state.principal = _authenticate(request)
+        except Exception as error:  # noqa: BLE001 - kept, and raised to whoever asks
+            state.principal_error = error
+        state.principal_known = True
+    if state.principal_error is not None:
+        raise state.principal_error
+    principal_var.set(state.principal)
+    return state.principal
 
 
 def request_context(request: Request, org_ref: str | None = None) -> RequestContext:
-    """Caller and organization of this request (X-Organization-ID unless the path names one)."""
+    """Caller and organization of this request (X-Organization-ID unless the path names one), resolved
+    once per request and organization reference."""
     ref = org_ref if org_ref is not None else request.headers.get("x-organization-id")
-    ctx = services().organizations.context_for(request_id_var.get(), principal(request), ref)
-    context_var.set(ctx)
-    return ctx
+    state = _resolution(request)
+    known = state.contexts.get(ref or "")
+    if known is None:
+        try:
+            known = services().organizations.context_for(request_id_var.get(), principal(request), ref)
+        except Exception as error:  # noqa: BLE001 - kept, and raised to whoever asks
+            known = error
+        state.contexts[ref or ""] = known
+    if isinstance(known, Exception):
+        raise known
+    context_var.set(known)
+    return known
+
+
+def org_ref_of(request: Request) -> str | None:
+    """The organization a request names, as its view will: the path's `{org_id}`, GET /modules's `?org=`,
+    else the X-Organization-ID header (None: the default organization)."""
+    path_ref = (request.uri_params or {}).get("org_id")
+    if path_ref is not None:
+        return path_ref
+    if request.method == "GET" and request.path == "/modules" and query_param(request, "org"):
+        return query_param(request, "org")
+    return request.headers.get("x-organization-id")
 
 
 def query_param(request: Request, name: str) -> str | None:

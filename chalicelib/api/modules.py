@@ -1,4 +1,4 @@
-"""/modules: create, list, read, edit."""
+"""/modules: create, list, read, edit; a default-organization module's collaborators."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -11,6 +11,7 @@ from chalicelib.wiring import services
 
 if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
     from chalicelib.domain.models import Module
+    from chalicelib.services.ports import Collaborator
 
 bp = Blueprint(__name__)
 view = api_view(lambda: bp.current_request)
@@ -20,7 +21,12 @@ def module_json(module: Module, versions: list[str]) -> dict:
     return {"name": module.name, "description": module.description, "created_at": module.created_at,
             "updated_at": module.updated_at, "versions": versions,
             "latest_version": versions[-1] if versions else None,
-            "compatibility": module.compatibility.as_json(), "go_package_prefix": module.go_package_prefix}
+            "compatibility": module.compatibility.as_json(), "go_package_prefix": module.go_package_prefix,
+            "owner": {"id": module.owner_id} if module.owner_id else None}
+
+
+def collaborator_json(collaborator: Collaborator) -> dict:
+    return {"user_id": collaborator.user_id, "email": collaborator.email, "added_at": collaborator.added_at}
 
 
 @bp.route("/modules", methods=["POST"])
@@ -70,3 +76,28 @@ def check_compatibility(name: str) -> Response:
     request = bp.current_request
     body = json_object(request)
     return envelope(services().compatibility.check(request_context(request), name, body))
+
+
+@bp.route("/modules/{name}/collaborators", methods=["POST"])
+@view
+def add_collaborator(name: str) -> Response:
+    """201 when added; 200 when they already were a collaborator (safe to repeat)."""
+    request = bp.current_request
+    body = json_object(request)
+    collaborator, added = services().collaborators.add(request_context(request), name, body.get("email"))
+    return envelope(collaborator_json(collaborator), 201 if added else 200)
+
+
+@bp.route("/modules/{name}/collaborators", methods=["GET"])
+@view
+def list_collaborators(name: str) -> Response:
+    module, collaborators = services().collaborators.list(request_context(bp.current_request), name)
+    return envelope({"module": module.name, "owner": {"id": module.owner_id} if module.owner_id else None,
+                     "collaborators": [collaborator_json(c) for c in collaborators]})
+
+
+@bp.route("/modules/{name}/collaborators/{user_id}", methods=["DELETE"])
+@view
+def remove_collaborator(name: str, user_id: str) -> Response:
+    services().collaborators.remove(request_context(bp.current_request), name, user_id)
+    return Response(body="", status_code=204)

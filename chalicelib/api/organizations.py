@@ -1,4 +1,4 @@
-"""/organizations and their members."""
+"""/organizations, their members, and their plan's usage."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -31,7 +31,8 @@ def _member(member: Member) -> dict:
 @view
 def create_organization() -> Response:
     body = json_object(bp.current_request)
-    org = services().organizations.create(principal(bp.current_request), body.get("name"), body.get("slug"))
+    org = services().organizations.create(principal(bp.current_request), body.get("name"), body.get("slug"),
+                                          body.get("plan"))
     return envelope(_org(org, Role.OWNER), 201)
 
 
@@ -47,6 +48,20 @@ def list_organizations() -> Response:
 def get_organization(org_id: str) -> Response:
     org, role = services().organizations.get(principal(bp.current_request), org_id)
     return envelope(_org(org, role))
+
+
+@bp.route("/organizations/{org_id}", methods=["PATCH"])
+@view
+def update_organization(org_id: str) -> Response:
+    body = json_object(bp.current_request)
+    org = services().organizations.update(principal(bp.current_request), org_id, body)
+    return envelope(_org(org))
+
+
+@bp.route("/organizations/{org_id}/usage", methods=["GET"])
+@view
+def organization_usage(org_id: str) -> Response:
+    return envelope(services().organizations.usage(principal(bp.current_request), org_id))
 
 
 @bp.route("/organizations/{org_id}/members", methods=["POST"])

@@ -283,3 +283,19 @@ class UploadNotReceived(Conflict):
 class UploadAlreadyUsed(Conflict):
     """An upload publishes one version; another version needs a new upload."""
     code = "UPLOAD_ALREADY_USED"
+
+
+# Module ownership in the default organization (collaborators)
+class CollaboratorLimitReached(BusinessRuleViolated):
+    """A module of the default organization has as many collaborators as it may have."""
+    code = "COLLABORATOR_LIMIT_REACHED"
+
+
+class CollaboratorsOnlyInDefault(BadRequest):
+    """Collaborators exist only in the default organization: in a named one, roles govern writes."""
+    code = "COLLABORATORS_ONLY_IN_DEFAULT"
+
+
+class TokenLimitReached(BusinessRuleViolated):
+    """A user holds as many API tokens as they may (expired ones count until deleted)."""
+    code = "TOKEN_LIMIT_REACHED"

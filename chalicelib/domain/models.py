@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from chalicelib.domain.policy import CompatibilityPolicy
 from chalicelib.domain.roles import Role
 
-DEFAULT_ORG_ID = "default"
+from chalicelib.domain.names import DEFAULT_ORG_ID  # noqa: F401 - re-exported
 
 
 class Entity(BaseModel):

@@ -10,6 +10,7 @@ _MODULE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SLUG_RULE = "2-40 characters: lowercase letters, digits and '-', not starting or ending with '-', not 'default' nor 'org-...'"
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])$")
 DEFAULT_ORG_SLUG = "default"
+DEFAULT_ORG_ID = "default"  # the shared organization's id is its slug
 
 
 def _invalid(field: str, value: object, rule: str) -> ValidationFailed:

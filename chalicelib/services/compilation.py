@@ -29,6 +29,7 @@ from chalicelib.domain.roles import Action
 from chalicelib.services.common import iso_utc, require, utc_now
 from chalicelib.services.events import EventPublisher
 from chalicelib.services.ports import BlobsPort, FollowUp, RegistryPort, Statuses
+from chalicelib.services.quotas import Plans, quotas_for
 
 ERROR_LIMIT = 4000
 FINISHED = ("succeeded", "failed")
@@ -60,7 +61,9 @@ class GeneratorPort(Protocol):
 class CompilationService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, generator: GeneratorPort,
                  languages: dict[str, str], url_ttl_seconds: int, events: EventPublisher, *,
-                 lease_seconds: int = 900, clock: Callable[[], datetime] | None = None) -> None:
+                 lease_seconds: int = 900, clock: Callable[[], datetime] | None = None,
+                 plans: Plans | None = None) -> None:
+        self._plans = plans  # the plan table (compiles per day); None: no quotas
         self._events = events
         self._registry = registry
         self._blobs = blobs
@@ -109,8 +112,10 @@ class CompilationService:
         chosen = self._checked(languages)
         job = uuid.uuid4().hex
         message = self.job_message(item["org_id"], item["module"], item["version"], item["sort_key"], chosen, job)
+        # The plan's compiles_per_day is a condition of the same transaction as the job's message.
         updated = self._registry.set_compilation(item["org_id"], item["module"], item["sort_key"],
-                                                 self.pending(chosen, job), outbox=lambda _before, _after: [message])
+                                                 self.pending(chosen, job), outbox=lambda _before, _after: [message],
+                                                 compile_quota=quotas_for(ctx, self._plans, now=self._clock()))
         return (updated or item).get("compilation", {})
 
     def as_seen(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -1,20 +1,29 @@
-"""Use cases of modules: create, list, read, edit."""
+"""Use cases of modules: create, list, read, edit; and who may write to one.
+
+Every module records its creator (`owner_id`). In the shared default organization that is what stops
+one signed-in user from rewriting another's module: only its owner and the collaborators the owner
+adds may edit it, publish to it, upload for it or recompile it (`writable`). In a named organization,
+roles alone govern writes.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from chalicelib.domain.errors import ModuleNotFound, ValidationFailed, VersionNotFound
+from chalicelib.domain.errors import (Conflict, Forbidden, ModuleNotFound, UserNotFound, ValidationFailed,
+                                      VersionNotFound)
 from chalicelib.domain.text import bounded_text
 from chalicelib.domain.go_paths import GO_IMPORT_PATH_RULE, go_import_path_problem
-from chalicelib.domain.models import Module, RequestContext
-from chalicelib.domain.names import is_module_name, shown, validate_module_name
+from chalicelib.domain.models import DEFAULT_ORG_ID, Module, RequestContext
+from chalicelib.domain.names import is_module_name, is_user_id, shown, validate_module_name
 from chalicelib.domain.versions import parse_version
 from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
 from chalicelib.domain.search import parse_query
 from chalicelib.domain.roles import Action
 from chalicelib.services.events import EventPublisher
+from chalicelib.services.quotas import Plans, quotas_for
 from chalicelib.services.common import PageRequest, next_cursor, pagination, require, resume_after, utc_now
-from chalicelib.services.ports import CursorsPort, OrganizationsPort, RegistryPort
+from chalicelib.services.ports import (AccountsPort, CollaboratorsPort, CursorsPort, OrganizationsPort,
+                                      RegistryPort)
 
 MAX_DESCRIPTION = 1000
 
@@ -35,7 +44,11 @@ def validate_go_prefix(value: Any) -> str | None:
 
 class ModulesService:
     def __init__(self, registry: RegistryPort, orgs: OrganizationsPort, cursors: CursorsPort,
-                 rules_check: Callable[[list[str]], None], events: EventPublisher) -> None:
+                 rules_check: Callable[[list[str]], None], events: EventPublisher, *,
+                 collaborators: CollaboratorsPort, accounts: AccountsPort, plans: Plans | None = None) -> None:
+        self._plans = plans  # the plan table (quotas); None: no quotas
+        self._collaborators = collaborators
+        self._accounts = accounts
         self._events = events
         self._rules_check = rules_check
         self._registry = registry
@@ -49,9 +62,11 @@ class ModulesService:
         module = Module(org_id=ctx.org.id, name=validate_module_name(name),
                         description=validate_description(description), created_at=now, updated_at=now,
                         compatibility=self._policy(compatibility),
-                        go_package_prefix=validate_go_prefix(go_package_prefix))
+                        go_package_prefix=validate_go_prefix(go_package_prefix),
+                        owner_id=ctx.principal.user_id if ctx.principal else None)
         self._registry.create_module(module, outbox=[self._events.message(
-            ctx.org.id, "module.created", {"module": module.name, "description": module.description})])
+            ctx.org.id, "module.created", {"module": module.name, "description": module.description})],
+            quotas=quotas_for(ctx, self._plans))  # the `modules` quota: a condition of the same write
         return module
 
     def get(self, ctx: RequestContext, name: str) -> tuple[Module, list[str]]:
@@ -75,6 +90,52 @@ class ModulesService:
                                   details={"module": module.name, "version": version.name})
         return item
 
+    def writable(self, ctx: RequestContext, name: str, owner_only: bool = False) -> Module:
+        """The module, if the caller may change it; every write to a module asks here first.
+
+        Their role (and an API token's scopes) must allow publishing; in the default organization the
+        module must also be theirs, or (unless `owner_only`) they must be one of its collaborators:
+        one GetItem, made only for a caller who is not the owner."""
+        require(ctx, Action.PUBLISH)
+        module = self.find(ctx, name)
+        if not ctx.org.is_default or ctx.principal is None:
+            return module
+        caller = ctx.principal.user_id
+        details = {"module": module.name, "owner_id": module.owner_id}
+        if module.owner_id is None:
+            raise Forbidden(f"Module '{module.name}' in the default organization has no owner (it was created "
+                            "before modules had owners): it is read-only until an operator assigns one "
+                            "(spoke-admin set-module-owner)", details=details)
+        if module.owner_id == caller:
+            return module
+        if owner_only:
+            raise Forbidden(f"Only the owner of module '{module.name}' may manage its collaborators",
+                            details=details)
+        if self._collaborators.get(ctx.org.id, module.name, caller) is None:
+            raise Forbidden(f"Module '{module.name}' in the default organization belongs to its owner: ask them "
+                            "to add you as a collaborator", details=details)
+        return module
+
+    def assign_owner(self, module_name: str, user_id: str) -> Module:
+        """The operator's way to give a default-organization module made before owners existed an owner
+        (`spoke-admin set-module-owner`). Conditional on it still having none; assigning the same owner
+        again is a no-op."""
+        if not is_module_name(module_name):
+            named = shown(str(module_name))
+            raise ModuleNotFound(f"Module '{named}' not found", details={"module": named})
+        if not is_user_id(user_id) or self._accounts.get_user(user_id) is None:
+            raise UserNotFound(f"No user with id '{shown(user_id)}'", details={"user_id": shown(user_id)})
+        assigned = self._registry.assign_owner(DEFAULT_ORG_ID, module_name, user_id)
+        if assigned is not None:
+            return assigned
+        current = self._registry.get_module(DEFAULT_ORG_ID, module_name)
+        if current is None:
+            raise ModuleNotFound(f"Module '{module_name}' not found", details={"module": module_name})
+        if current.owner_id != user_id:
+            raise Conflict(f"Module '{module_name}' already belongs to user '{current.owner_id}': an owner is "
+                           "assigned once", details={"module": module_name, "owner_id": current.owner_id})
+        return current
+
     def update(self, ctx: RequestContext, name: str, changes: dict[str, Any]) -> tuple[Module, list[str]]:
         require(ctx, Action.PUBLISH)
         editable = {"description", "compatibility", "go_package_prefix"}
@@ -83,7 +144,7 @@ class ModulesService:
             raise ValidationFailed("Only 'description' and 'compatibility' can be changed", validation_errors=[
                 {"field": f, "code": "NOT_EDITABLE", "message": "cannot be changed"} for f in unknown] or [
                 {"field": "description", "code": "REQUIRED", "message": "send description or compatibility"}])
-        module = self.find(ctx, name)
+        module = self.writable(ctx, name)
         description = (validate_description(changes["description"]) if "description" in changes
                        else module.description)
         policy = self._policy(changes.get("compatibility"), module.compatibility)

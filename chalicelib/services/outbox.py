@@ -7,8 +7,9 @@ deletes the item. Delivery is at least once: a message is sent again if the rela
 sending and deleting, so every consumer is idempotent.
 
 The same records carry every created user, organization, module and version. The relay adds them
-up per batch into one update of the totals (and one per organization for its version count), so
-no request writes an item that every tenant shares.
+up per batch into one update of the totals (and one per organization for its version count, and for
+the shared default organization its module count too), so no request writes an item that every tenant
+shares.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import logging
 from collections import Counter
 from typing import Sequence
 
+from chalicelib.domain.names import DEFAULT_ORG_ID
 from chalicelib.services.ports import OutboxStorePort, QueuesPort, TableChange
 
 logger = logging.getLogger("spoke.outbox")
@@ -35,7 +37,7 @@ class OutboxRelay:
         the records before the first failure are counted: the others will come again."""
         failed: list[str] = []
         totals: Counter[str] = Counter()
-        org_versions: Counter[str] = Counter()
+        org_counts: dict[str, Counter[str]] = {}
         for change in changes:
             if change.outbox_id is not None:
                 try:
@@ -46,10 +48,11 @@ class OutboxRelay:
                     failed.append(change.sequence)
             elif change.created is not None and not failed:
                 totals[change.created] += 1
-                if change.created == "version" and change.org_id:
-                    org_versions[change.org_id] += 1
+                counter = _org_counter(change)
+                if counter is not None and change.org_id:
+                    org_counts.setdefault(change.org_id, Counter())[counter] += 1
         # Last, so that an exception here (the whole batch comes again) has counted nothing yet.
-        self._store.add_totals(dict(totals), dict(org_versions))
+        self._store.add_totals(dict(totals), {org: dict(counts) for org, counts in org_counts.items()})
         return failed
 
     def _forward(self, change: TableChange) -> None:
@@ -58,3 +61,14 @@ class OutboxRelay:
             return  # forwarded already (this record came again), or never committed
         self._queues.send(change.message.queue, change.message.body)
         self._store.forwarded(change.outbox_id)
+
+
+def _org_counter(change: TableChange) -> str | None:
+    """The organization counter a created entity moves here: every version's, and the default
+    organization's modules (a named organization counts its modules in the create's own transaction,
+    where its quota is; the default organization's item is never in a request's transaction)."""
+    if change.created == "version":
+        return "version_count"
+    if change.created == "module" and change.org_id == DEFAULT_ORG_ID:
+        return "module_count"
+    return None

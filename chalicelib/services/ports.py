@@ -10,8 +10,11 @@ from chalicelib.domain.compile_status import Statuses, StatusChange
 
 if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
     from chalicelib.domain.policy import CompatibilityPolicy
+    from chalicelib.domain.quotas import Quotas, Usage
     from chalicelib.domain.models import (Credentials, Member, Module, Organization, OutboxMessage, User,
                                           VersionSummary)
+    from chalicelib.domain.api_tokens import ApiToken
+    from chalicelib.domain.passwords import SessionState
     from chalicelib.domain.roles import Role
     from chalicelib.domain.search import SearchPage, SearchQuery
 
@@ -23,6 +26,25 @@ class AccountsPort(Protocol):
     def user_id_for_email(self, email: str) -> str | None: ...
     def revoke_token(self, token_id: str, expires_at: int) -> None: ...
     def is_revoked(self, token_id: str) -> bool: ...
+    def session_state(self, token_id: str, user_id: str) -> SessionState:
+        """Revoked? Ended by a password change? One read (BatchGetItem) when not cached."""
+    def change_password(self, user_id: str, email: str, password_hash: str, sessions_valid_after_ms: int
+                        ) -> None:
+        """The new hash and the end of the user's older sessions, together."""
+
+
+class ApiTokensPort(Protocol):
+    """API tokens by the hash of their secret, and each user's list of them."""
+
+    def create(self, token: ApiToken, max_per_user: int) -> None:
+        """Both items at once; TokenLimitReached when the user already holds `max_per_user`."""
+    def find(self, token_hash: str) -> ApiToken | None:
+        """Strongly consistent: a revoked token is gone at once."""
+    def list_for(self, user_id: str) -> list[ApiToken]: ...
+    def delete(self, user_id: str, token_id: str) -> None:
+        """TokenNotFound unless it is one of the user's."""
+    def touch(self, token_hash: str, used_at: str, used_epoch: int) -> bool:
+        """Record a use unless one was recorded within the last minute."""
 
 
 class CountersPort(Protocol):
@@ -42,7 +64,13 @@ class OrganizationsPort(Protocol):
     def organizations_of(self, user_id: str) -> list[tuple[Organization, Role]]: ...
     def get_member(self, org_id: str, user_id: str) -> Member | None: ...
     def list_members(self, org_id: str) -> list[Member]: ...
-    def add_member(self, member: Member) -> None: ...
+    def add_member(self, member: Member, max_members: int | None = None) -> None:
+        """Raises MemberExists, or QuotaExceeded when `max_members` (the plan's quota) is reached."""
+    def rename_organization(self, org_id: str, name: str) -> Organization: ...
+    def set_plan(self, org_id: str, plan: str) -> tuple[Organization, str]:
+        """The operator's change of plan: the organization after it and the plan before."""
+    def usage(self, quotas: Quotas) -> Usage:
+        """What the organization (the user, in the default organization) holds against its quotas."""
     def remove_member(self, org_id: str, user_id: str, role: Role) -> None:
         """Raises MemberNotFound (gone, or no longer that role) or LastOwner (the org's last owner)."""
 
@@ -56,21 +84,28 @@ FollowUp = Callable[[Statuses, Statuses], "list[OutboxMessage]"]
 
 
 class RegistryPort(Protocol):
-    def create_module(self, module: Module, outbox: Sequence[OutboxMessage] = ()) -> None: ...
+    def create_module(self, module: Module, outbox: Sequence[OutboxMessage] = (), quotas: Quotas | None = None
+                      ) -> None:
+        """Raises ModuleExists, or QuotaExceeded (modules) as a condition of the same write."""
     def get_module(self, org_id: str, name: str) -> Module | None: ...
     def update_module(self, org_id: str, name: str, description: str, compatibility: CompatibilityPolicy,
                       go_package_prefix: str | None, updated_at: str) -> Module: ...
+    def assign_owner(self, org_id: str, name: str, owner_id: str) -> Module | None:
+        """Set a module's owner only while it has none (one conditional write); None when the module
+        is missing or already owned."""
     def list_modules(self, org_id: str, *, after: str | None, limit: int) -> tuple[list[Module], bool]: ...
     def search_modules(self, org_id: str, query: SearchQuery, *, after: str | None, skip: int, limit: int
                        ) -> SearchPage: ...
     def count_search(self, org_id: str, query: SearchQuery) -> int: ...
     def version_exists(self, org_id: str, module: str, sort_key: str) -> bool: ...
-    def create_version(self, values: dict[str, Any], updated_at: str, outbox: Sequence[OutboxMessage] = ()
-                       ) -> None: ...
+    def create_version(self, values: dict[str, Any], updated_at: str, outbox: Sequence[OutboxMessage] = (),
+                       quotas: Quotas | None = None) -> None:
+        """Raises VersionExists, ModuleNotFound, or QuotaExceeded (versions_per_module, stored_bytes of
+        `values["pack_size"]`, compiles_per_day) as conditions of the same transaction."""
     def dependents_of(self, org_id: str, module: str) -> list[dict[str, str]]: ...
     def set_compilation(self, org_id: str, module: str, sort_key: str, statuses: StatusChange,
-                        unless_job_finished: str | None = None, outbox: FollowUp | None = None
-                        ) -> dict[str, Any] | None: ...
+                        unless_job_finished: str | None = None, outbox: FollowUp | None = None,
+                        compile_quota: Quotas | None = None) -> dict[str, Any] | None: ...
     def get_version(self, org_id: str, module: str, sort_key: str) -> dict[str, Any] | None: ...
     def versions_below(self, org_id: str, module: str, sort_key: str, limit: int | None) -> list[dict[str, Any]]: ...
     def version_names(self, org_id: str, module: str) -> list[str]: ...
@@ -173,6 +208,28 @@ class PasswordsPort(Protocol):
 
 
 @dataclass(frozen=True)
+class Collaborator:
+    """Someone a default-organization module's owner lets publish and edit the module."""
+    org_id: str
+    module: str
+    user_id: str
+    email: str
+    added_at: str
+    added_by: str
+
+
+class CollaboratorsPort(Protocol):
+    """A module's collaborators: at most `limit` per module, held by a condition of the write."""
+
+    def add(self, collaborator: Collaborator, limit: int) -> bool:
+        """False when they already are one; raises CollaboratorLimitReached past `limit`."""
+    def get(self, org_id: str, module: str, user_id: str) -> Collaborator | None: ...
+    def list(self, org_id: str, module: str) -> list[Collaborator]: ...
+    def remove(self, org_id: str, module: str, user_id: str) -> bool:
+        """False when they were not one."""
+
+
+@dataclass(frozen=True)
 class UploadGrant:
     """Permission to post one archive to S3 and publish it once: bound to an organization, a module and
     the user it was granted to, until `expires_at` (Unix seconds)."""
@@ -207,4 +264,39 @@ class TableChange:
 class OutboxStorePort(Protocol):
     def is_pending(self, outbox_id: str) -> bool: ...
     def forwarded(self, outbox_id: str) -> None: ...
-    def add_totals(self, totals: dict[str, int], org_versions: dict[str, int]) -> None: ...
+    def add_totals(self, totals: dict[str, int], org_counts: dict[str, dict[str, int]]) -> None:
+        """`org_counts`: organization id -> counter name (version_count, module_count) -> added."""
+
+
+# Single sign-on (OpenID Connect): the organization's settings and logins in progress, the client
+# secret (SSM), and the issuer itself (discovery, token endpoint, ID-token verification).
+if TYPE_CHECKING:
+    from chalicelib.domain.sso import LoginState, ProviderMetadata, SsoConfig
+
+
+class SsoPort(Protocol):
+    def put_config(self, config: SsoConfig) -> None: ...
+    def get_config(self, org_id: str) -> SsoConfig | None: ...
+    def delete_config(self, org_id: str) -> bool:
+        """False when there was none."""
+    def put_state(self, login: LoginState) -> None: ...
+    def take_state(self, state: str, now: int) -> LoginState | None:
+        """Remove and return the login of `state` if it exists and has not expired: at most once."""
+
+
+class SsoSecretsPort(Protocol):
+    def put_client_secret(self, org_id: str, secret: str) -> None: ...
+    def get_client_secret(self, org_id: str) -> str | None: ...
+    def delete_client_secret(self, org_id: str) -> None: ...
+
+
+class OidcPort(Protocol):
+    def discover(self, issuer: str) -> ProviderMetadata:
+        """The issuer's discovery document, checked; InvalidSsoConfig (with the reason) otherwise."""
+    def exchange_code(self, provider: ProviderMetadata, client_id: str, client_secret: str, code: str,
+                      code_verifier: str, redirect_uri: str) -> str:
+        """The ID token the token endpoint gives for `code`; SsoLoginFailed otherwise."""
+    def verify_id_token(self, provider: ProviderMetadata, client_id: str, id_token: str, nonce: str
+                        ) -> dict[str, Any]:
+        """The claims of an ID token whose signature (the issuer's JWKS), iss, aud, exp and nonce hold;
+        SsoLoginFailed naming the check that failed otherwise."""

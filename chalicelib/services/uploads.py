@@ -49,7 +49,7 @@ class UploadsService:
         """A presigned S3 POST for one archive of this module's files, for the caller only."""
         require(ctx, Action.PUBLISH)
         principal = require_principal(ctx.principal)
-        module = self._modules.find(ctx, module_name)
+        module = self._modules.writable(ctx, module_name)  # a grant is for publishing: the same rule applies
         now = int(self._clock())
         grant = UploadGrant(upload_id=f"up_{uuid.uuid4().hex}", org_id=ctx.org.id, module=module.name,
                             user_id=principal.user_id, created_at=utc_now(), expires_at=now + self._policy.ttl_seconds)

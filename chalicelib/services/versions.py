@@ -21,6 +21,7 @@ from chalicelib.services.ports import BlobsPort, CursorsPort, Manifest, Registry
 from chalicelib.services.compatibility import CompatibilityService
 from chalicelib.services.compilation import CompilationService
 from chalicelib.services.events import EventPublisher, file_list
+from chalicelib.services.quotas import Plans, quotas_for
 from chalicelib.services.schemas import INLINE_MANIFEST, SchemaService, inline_manifest, stored_manifest
 
 if TYPE_CHECKING:  # publishing from an upload is rare: its module (and the archive readers) load on first use
@@ -35,7 +36,8 @@ class VersionsService:
                  cursors: CursorsPort, schemas: SchemaService, compatibility: CompatibilityService,
                  compilation: CompilationService, events: EventPublisher, max_files: int,
                  uploads: UploadsService | None = None, inline_max_files: int = INLINE_MANIFEST_MAX_FILES,
-                 inline_max_bytes: int = INLINE_MANIFEST_MAX_BYTES) -> None:
+                 inline_max_bytes: int = INLINE_MANIFEST_MAX_BYTES, plans: Plans | None = None) -> None:
+        self._plans = plans  # the plan table (quotas); None: no quotas
         self._uploads = uploads
         self._inline_limits = (inline_max_files, inline_max_bytes)
         self._events = events
@@ -62,7 +64,7 @@ class VersionsService:
         description = validate_description(description)
         uploads = validate_upload(files, self._max_files) if upload_id is None else []
         refs = parse_dependencies(dependencies or [])
-        module = self._modules.find(ctx, module_name)
+        module = self._modules.writable(ctx, module_name)  # in the default organization: its owner or collaborators
         archive = self._uploads_service().claim(ctx, module, upload_id, version) if upload_id is not None else None
         existing = self._registry.get_version(ctx.org.id, module.name, version.sort_key)
         if archive is not None:
@@ -135,7 +137,9 @@ class VersionsService:
             "resolved_dependencies": resolved.closure, "compiled_languages": [],
             "compilation": self._compilation.pending(languages, job), "compilation_rev": 0,
             "go_package_prefix": module.go_package_prefix, **layout,
-        }, updated_at=now, outbox=[  # the compile job and the event commit with the version, or not at all
+        }, updated_at=now, quotas=quotas_for(ctx, self._plans, owner_id=module.owner_id), outbox=[
+            # the compile job and the event commit with the version, or not at all; so do the plan's
+            # quotas (versions per module, stored bytes, compiles today): conditions of that transaction
             self._compilation.job_message(ctx.org.id, module.name, version.name, version.sort_key, languages, job),
             self._events.message(ctx.org.id, "version.published", {
                 "module": module.name, "version": version.name, **file_list([e.path for e in entries]),
@@ -199,7 +203,8 @@ class VersionsService:
 
     def request_compilation(self, ctx: RequestContext, module_name: str, version_text: str, languages: Any
                             ) -> dict[str, Any]:
-        return self._compilation.request(ctx, self._version_item(ctx, module_name, version_text), languages)
+        module = self._modules.writable(ctx, module_name)  # a recompile is a write: same rule as publish
+        return self._compilation.request(ctx, self._modules.find_version(ctx, module, version_text), languages)
 
     def download(self, ctx: RequestContext, module_name: str, version_text: str, language: str
                  ) -> tuple[str, dict[str, Any]]:

@@ -31,6 +31,8 @@ from chalicelib.services.common import (PageRequest, iso_utc, next_cursor, requi
                                        utc_now)
 from chalicelib.services.events import EVENT_TYPES
 from chalicelib.services.ports import CursorsPort, QueuesPort
+from chalicelib.domain.quotas import plan_named
+from chalicelib.services.quotas import Plans
 
 DELIVERY_MESSAGE = "delivery"
 # An attempt's claim outlives the HTTP timeout (at most 10 s) and ends before the events queue's visibility
@@ -39,7 +41,7 @@ CLAIM_LEASE_SECONDS = 60
 
 
 class WebhooksStorePort(Protocol):
-    def add_webhook(self, webhook: Webhook, max_per_org: int) -> None: ...
+    def add_webhook(self, webhook: Webhook, max_per_org: int, plan_limit: int | None = None) -> None: ...
     def get_webhook(self, org_id: str, webhook_id: str) -> Webhook | None: ...
     def list_webhooks(self, org_id: str) -> list[Webhook]: ...
     def update_webhook(self, org_id: str, webhook_id: str, changes: dict[str, Any]) -> Webhook | None: ...
@@ -64,8 +66,9 @@ def _iso_in(seconds: int) -> str:
 
 class WebhooksService:
     def __init__(self, store: WebhooksStorePort, http: HttpPort, queues: QueuesPort, cursors: CursorsPort,
-                 policy: DeliveryPolicy) -> None:
+                 policy: DeliveryPolicy, plans: Plans | None = None) -> None:
         self._store, self._http, self._queues, self._cursors, self._policy = store, http, queues, cursors, policy
+        self._plans = plans  # the plan table (webhooks quota); None: only the deployment's bound
 
     # Management (admins and owners of a named organization)
     def create(self, ctx: RequestContext, body: dict[str, Any]) -> Webhook:
@@ -76,8 +79,10 @@ class WebhooksService:
         now = utc_now()
         webhook = Webhook(id=f"whk-{uuid.uuid4().hex[:16]}", org_id=ctx.org.id, url=url, events=events, secret=secret,
                           active=self._active(body.get("active", True)), created_at=now, updated_at=now)
-        # The limit is a condition of the write (WEBHOOK_LIMIT_REACHED), never a count read beforehand.
-        self._store.add_webhook(webhook, self._policy.max_per_org)
+        # The limits are a condition of the write, never a count read beforehand: the deployment's
+        # (WEBHOOK_LIMIT_REACHED) and the plan's (QUOTA_EXCEEDED), whichever is lower.
+        plan_limit = plan_named(self._plans, ctx.org.plan).webhooks if self._plans is not None else None
+        self._store.add_webhook(webhook, self._policy.max_per_org, plan_limit)
         return webhook
 
     def list(self, ctx: RequestContext) -> list[Webhook]:

@@ -15,7 +15,8 @@ from localdev.stack import Stack, free_port, running_stack
 from tests.plans import GENEROUS_PLANS
 
 # The shared stacks are not about plans: their limits are out of reach (test_tenancy starts its own).
-NOT_ABOUT_PLANS = {"SPOKE_PLANS": GENEROUS_PLANS}
+# Nor about login throttling: every test signs in from 127.0.0.1 (test_api_tokens starts its own).
+NOT_ABOUT_PLANS = {"SPOKE_PLANS": GENEROUS_PLANS, "SPOKE_LOGIN_MAX_FAILURES": "1000"}
 
 PASSWORD = "correct-horse-battery-staple"
 

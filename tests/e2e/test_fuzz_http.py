@@ -149,6 +149,7 @@ ROUTES = {
     "/modules/{m}/versions/{v}": "GET", "/modules/{m}/versions/{v}/files/{p}": "GET",
     "/modules/{m}/versions/{v}/download/{l}": "GET", "/modules/{m}/versions/{v}/compile": "POST",
     "/modules/{m}/versions/{v}/dependencies": "GET", "/modules/{m}/dependents": "GET",
+    "/modules/{m}/collaborators": "GET POST", "/modules/{m}/collaborators/{u}": "DELETE",
     "/modules/{m}/compatibility/check": "POST", "/validate": "POST", "/auth/login": "POST", "/auth/register": "POST",
     "/auth/logout": "POST", "/organizations": "GET POST", "/organizations/{o}": "GET",
     "/organizations/{o}/members": "GET POST", "/organizations/{o}/members/{u}": "DELETE", "/webhooks": "GET POST",

@@ -58,7 +58,7 @@ class Api:
         return self.call("DELETE", path, **kw)
 
     # Givens used across tests
-    def signed_up(self, email: str | None = None, password: str = "secret123") -> tuple[str, str]:
+    def signed_up(self, email: str | None = None, password: str = "correct-horse-battery-staple") -> tuple[str, str]:
         """Register and log in; return (token, user_id)."""
         email = email or f"{uuid.uuid4().hex[:10]}@example.com"
         registered = self.post("/auth/register", {"email": email, "password": password})

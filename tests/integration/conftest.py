@@ -34,7 +34,8 @@ def _refuse_shared_items(params: dict, **_: object) -> None:
         (kind, body), = operation.items()
         key = body.get("Key") or body.get("Item") or {}
         partition = (key.get("PK") or {}).get("S", "")
-        if partition.startswith(keys.SHARED_PARTITION_PREFIXES):
+        if (partition.startswith(keys.SHARED_PARTITION_PREFIXES)
+                or (partition, (key.get("SK") or {}).get("S")) in keys.SHARED_ITEMS):
             raise SharedItemInTransaction(f"a transaction wrote {partition}/{(key.get('SK') or {}).get('S')} "
                                           f"({kind}), an item all tenants share")
 

@@ -75,8 +75,10 @@ CASES = [
     ("login with wrong password", "POST", "/auth/login", b'{"email": "owner@example.com", "password": "wrong-pass"}',
      "application/json", 401, "INVALID_CREDENTIALS"),
     ("register with short password", "POST", "/auth/register", b'{"email": "x@example.com", "password": "short"}',
-     "application/json", 400, "VALIDATION_ERROR"),
-    ("register with bad email", "POST", "/auth/register", b'{"email": "not-an-email", "password": "secret123"}',
+     "application/json", 400, "WEAK_PASSWORD"),
+    ("register with a common password", "POST", "/auth/register",
+     b'{"email": "x@example.com", "password": "password123"}', "application/json", 400, "WEAK_PASSWORD"),
+    ("register with bad email", "POST", "/auth/register", b'{"email": "not-an-email", "password": "long-enough-9"}',
      "application/json", 400, "VALIDATION_ERROR"),
 ]
 

@@ -61,9 +61,15 @@ def clock(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[date
 
 
 @pytest.fixture
-def job(api: Api, aws_env: dict[str, str]) -> dict[str, Any]:
+def owner(api: Api) -> str:
+    """Given the signed-in developer who owns `user` (in the default organization only they may recompile it)."""
+    return api.signed_up()[0]
+
+
+@pytest.fixture
+def job(api: Api, aws_env: dict[str, str], owner: str) -> dict[str, Any]:
     """Given a published version and a python-only compile job for it, as the compile queue holds it."""
-    token, _ = api.signed_up()
+    token = owner
     api.module(token, "user")
     assert api.publish(token, "user", "v1.0.0").status == 201
     assert api.post("/modules/user/versions/v1.0.0/compile", {"languages": ["python"]}, token=token).status == 202
@@ -186,9 +192,9 @@ def test_results_of_a_job_never_replace_what_that_job_already_finished(
 
 
 def test_a_recompile_takes_over_and_the_old_jobs_results_are_dropped(
-        api: Api, job: dict[str, Any], clock: list[datetime], monkeypatch: pytest.MonkeyPatch) -> None:
+        api: Api, job: dict[str, Any], owner: str, clock: list[datetime], monkeypatch: pytest.MonkeyPatch) -> None:
     compilation = wiring.services().compilation
-    developer = api.signed_up()[0]
+    developer = owner
 
     def superseded(languages: list[str]) -> Any:
         # While it compiles, someone asks for python again: a new job owns the language now

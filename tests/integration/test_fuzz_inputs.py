@@ -524,7 +524,9 @@ ROUTES = [("GET", "/modules/{}"), ("PATCH", "/modules/{}"), ("GET", "/modules/{}
           ("GET", "/modules/{}/dependents"), ("GET", "/organizations/{}"), ("GET", "/organizations/{}/members"),
           ("DELETE", "/organizations/{org}/members/{}"), ("GET", "/webhooks/{}"), ("DELETE", "/webhooks/{}"),
           ("POST", "/webhooks/{}/ping"), ("GET", "/webhooks/{}/deliveries"),
-          ("POST", "/webhooks/{hook}/deliveries/{}/redeliver"), ("POST", "/modules/{}/versions/v1.0.0/compile")]
+          ("POST", "/webhooks/{hook}/deliveries/{}/redeliver"), ("POST", "/modules/{}/versions/v1.0.0/compile"),
+          ("GET", "/modules/{}/collaborators"), ("POST", "/modules/{}/collaborators"),
+          ("DELETE", "/modules/base/collaborators/{}")]
 path_value = st.one_of(st.text(max_size=40), st.sampled_from(
     ["..", ".", "-h", "%00", "base", "BASE", "default", "org-", "user-", "whk-", "x" * 1000, "v1.0.0", "🙂", "a b"]))
 

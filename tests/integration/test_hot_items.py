@@ -139,7 +139,8 @@ def test_a_transaction_conflict_on_the_first_attempt_is_retried_and_the_publish_
 def test_contention_on_every_create_is_retried(api: Api, no_pauses: list[float], unhook: None, reason: str) -> None:
     # Given DynamoDB cancels the first attempt of each create's transaction
     seen = conflict_first(reason=reason)
-    token_reply = api.post("/auth/register", {"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "secret123"})
+    token_reply = api.post("/auth/register", {"email": f"{uuid.uuid4().hex[:8]}@example.com",
+                                              "password": "correct-horse-battery"})
     # Then the registration still succeeded, on its second attempt
     assert token_reply.status == 201, token_reply.body
     assert len(seen) == 2

@@ -136,7 +136,7 @@ def test_a_small_version_is_read_without_its_manifest_and_a_file_with_one_ranged
     # And the large one reads its manifest object first
     assert [(op, area(path)) for s, op, path, _ in large_file if s == "s3"] == [
         ("GetObject", "manifests"), ("GetObject", "packs")]
-    assert len(small_file) <= 3
+    assert len([call for call in small_file if call[1] != "UpdateItem"]) <= 3  # besides the rate counter
 
 
 def test_publish_costs_the_same_aws_calls_at_any_number_of_files(api: Api, calls: Calls, token: str) -> None:
@@ -425,9 +425,12 @@ def test_a_hostile_or_broken_archive_is_refused_and_nothing_is_stored(
 
 def test_upload_ids_that_cannot_be_used_have_their_own_codes(api: Api, aws_env: dict[str, str], token: str) -> None:
     # Given a module of this user, another user's module, and an organization of this user's
-    other, _ = api.signed_up()
+    other_email = "other-uploader@example.com"
+    other, _ = api.signed_up(other_email)
     api.module(token, "acme")
     api.module(token, "beta")
+    # (the other user may write to acme, so it is the grant, not the module's owner, that refuses them)
+    assert api.post("/modules/acme/collaborators", {"email": other_email}, token=token).status == 201
     assert api.post("/organizations", {"name": "Org", "slug": "second"}, token=token).status == 201
     api.module(token, "acme", org="second")
     files = tar_gz(module_files(2))

@@ -15,7 +15,7 @@ from chalicelib.services.ports import TableChange
 class FakeStore:
     def __init__(self, pending: set[str]) -> None:
         self.pending = set(pending)
-        self.totals: list[tuple[dict[str, int], dict[str, int]]] = []
+        self.totals: list[tuple[dict[str, int], dict[str, dict[str, int]]]] = []
 
     def is_pending(self, outbox_id: str) -> bool:
         return outbox_id in self.pending
@@ -23,8 +23,8 @@ class FakeStore:
     def forwarded(self, outbox_id: str) -> None:
         self.pending.discard(outbox_id)
 
-    def add_totals(self, totals: dict[str, int], org_versions: dict[str, int]) -> None:
-        self.totals.append((totals, org_versions))
+    def add_totals(self, totals: dict[str, int], org_counts: dict[str, dict[str, int]]) -> None:
+        self.totals.append((totals, org_counts))
 
 
 class FakeQueues:
@@ -58,7 +58,7 @@ def test_messages_are_forwarded_then_deleted_and_creations_counted_in_one_update
     failed = OutboxRelay(store, queues).handle(batch)
     # Then both messages went to their queues, their items are gone, and one update carries the totals
     assert failed == [] and queues.sent == [("compile", "job"), ("events", "evt")] and store.pending == set()
-    assert store.totals == [({"user": 1, "version": 2}, {"org-a": 2})]
+    assert store.totals == [({"user": 1, "version": 2}, {"org-a": {"version_count": 2}})]
 
 
 def test_a_message_already_forwarded_is_not_sent_again() -> None:

@@ -18,6 +18,7 @@ from chalicelib.services.schemas import SchemaService
 from chalicelib.services.versions import VersionsService
 from chalicelib.domain.webhooks import DeliveryPolicy
 from chalicelib.services.webhooks import WebhooksService
+from tests.unit.services.fakes_collaborators import FakeCollaborators
 from tests.unit.services.fakes import (FakeAccounts, FakeBlobs, FakeCursors, FakeHttp, FakeOrganizations,
                                        FakePasswords, FakeQueues, FakeRegistry, FakeTokens, FakeWebhooksStore,
                                        MemoCompiler, NullGenerator)
@@ -59,7 +60,9 @@ class World:
         self.registry = FakeRegistry(self.orgs_store)
         self.accounts = AccountsService(self.accounts_store, self.tokens, self.passwords)
         self.organizations = OrganizationsService(self.orgs_store, self.accounts_store)
-        self.modules = ModulesService(self.registry, self.orgs_store, self.cursors, _check_rule_ids, self.events)
+        self.collaborators_store = FakeCollaborators()
+        self.modules = ModulesService(self.registry, self.orgs_store, self.cursors, _check_rule_ids, self.events,
+                                      collaborators=self.collaborators_store, accounts=self.accounts_store)
         self.compatibility = CompatibilityService(self.registry, self.blobs, self.modules)
         self.compilation = CompilationService(self.registry, self.blobs, NullGenerator(), dict(LANGUAGES), 600,
                                               self.events)

@@ -18,9 +18,12 @@ from typing import Any, Callable, Sequence
 
 from chalicelib.adapters.http_delivery import HttpResult
 from chalicelib.domain.compile_status import compiled_languages, merge_statuses
+from chalicelib.domain.errors import InvalidCredentials
 from chalicelib.domain.errors import (EmailExists, InvalidCursor, InvalidWebhookUrl, LastOwner, MemberExists,
                                       MemberNotFound, ModuleExists, ModuleNotFound, OrganizationExists,
+                                      OrganizationNotFound,
                                       Unauthorized, VersionExists, WebhookLimitReached)
+from chalicelib.domain.passwords import SessionState
 from chalicelib.domain.models import (Credentials, Member, Module, Organization, OutboxMessage, User,
                                       VersionSummary)
 from chalicelib.domain.policy import CompatibilityPolicy
@@ -28,18 +31,22 @@ from chalicelib.domain.roles import Role
 from chalicelib.domain.schema import CompileOutcome
 from chalicelib.domain.search import SearchPage, SearchQuery, words_of
 from chalicelib.domain.webhooks import Delivery, Webhook
+from chalicelib.domain.quotas import Quotas, Usage, quota_exceeded
 from chalicelib.services.ports import FollowUp, Manifest, PackedFile, StatusChange
+from tests.unit.services.fakes_quotas import QuotaCounters
 
 # --------------------------------------------------------------------------------------------- accounts
 
 
 class FakeAccounts:
-    """AccountsPort: users by id, credentials by (lower-cased) email, revoked token ids."""
+    """AccountsPort: users by id, credentials by (lower-cased) email, revoked token ids, and since when
+    (epoch ms) each user's sessions count after a password change."""
 
     def __init__(self) -> None:
         self.users: dict[str, User] = {}
         self.credentials: dict[str, Credentials] = {}
         self.revoked: dict[str, int] = {}
+        self.sessions_valid_after: dict[str, int] = {}
 
     def create_user(self, user: User, password_hash: str) -> None:
         if user.email in self.credentials:  # the adapter's conditional put of the email item
@@ -63,6 +70,17 @@ class FakeAccounts:
     def is_revoked(self, token_id: str) -> bool:
         return token_id in self.revoked
 
+    def session_state(self, token_id: str, user_id: str) -> SessionState:
+        return SessionState(revoked=token_id in self.revoked, valid_after_ms=self.sessions_valid_after.get(user_id, 0))
+
+    def change_password(self, user_id: str, email: str, password_hash: str, sessions_valid_after_ms: int) -> None:
+        """The adapter's transaction: both or neither (its condition: the email item still names the user)."""
+        found = self.credentials.get(email)
+        if found is None or found.user_id != user_id:
+            raise InvalidCredentials("This account no longer signs in with that email: sign in again")
+        self.credentials[email] = Credentials(user_id=user_id, password_hash=password_hash)
+        self.sessions_valid_after[user_id] = sessions_valid_after_ms
+
 
 # ---------------------------------------------------------------------------------------- organizations
 
@@ -75,6 +93,8 @@ class FakeOrganizations:
         self.slugs: dict[str, str] = {}
         self.members: dict[tuple[str, str], Member] = {}
         self.counts: dict[str, dict[str, int]] = {}
+        self.quota = QuotaCounters()  # modules, stored bytes, compiles per day (fakes_quotas.py)
+        self.webhook_counts: dict[str, int] = {}
 
     def bump(self, org_id: str, counter: str, by: int = 1) -> None:
         """What the registry's transactions ADD to the organization item (module_count, version_count)."""
@@ -115,11 +135,35 @@ class FakeOrganizations:
     def list_members(self, org_id: str) -> list[Member]:
         return sorted((m for (oid, _), m in self.members.items() if oid == org_id), key=lambda m: m.user_id)
 
-    def add_member(self, member: Member) -> None:
+    def add_member(self, member: Member, max_members: int | None = None) -> None:
         if (member.org_id, member.user_id) in self.members:
             raise MemberExists(f"'{member.email}' is already a member of this organization")
+        members = self.counts.get(member.org_id, {}).get("member_count", 0)
+        if max_members is not None and members >= max_members:  # the adapter's `member_count < :max`
+            raise quota_exceeded("members", members, max_members)
         self.members[(member.org_id, member.user_id)] = member
         self.bump(member.org_id, "member_count")
+
+    def rename_organization(self, org_id: str, name: str) -> Organization:
+        return self._set(org_id, name=name)
+
+    def set_plan(self, org_id: str, plan: str) -> tuple[Organization, str]:
+        before = self.orgs[org_id].plan if org_id in self.orgs else "free"
+        return self._set(org_id, plan=plan), before
+
+    def _set(self, org_id: str, **changes: str) -> Organization:
+        if org_id not in self.orgs:
+            raise OrganizationNotFound(f"Organization '{org_id}' not found", details={"organization": org_id})
+        self.orgs[org_id] = self.orgs[org_id].model_copy(update=changes)
+        return self.get_organization(org_id)  # type: ignore[return-value]
+
+    def usage(self, quotas: Quotas) -> Usage:
+        named = quotas.owner_id is None
+        return Usage(modules=self.quota.count(quotas, "module_count"),
+                     stored_bytes=self.quota.count(quotas, "stored_bytes"),
+                     members=self.counts.get(quotas.org_id, {}).get("member_count", 0) if named else 0,
+                     webhooks=self.webhook_counts.get(quotas.org_id, 0) if named else 0,
+                     compiles_today=self.quota.compiles_today(quotas))
 
     def remove_member(self, org_id: str, user_id: str, role: Role) -> None:
         member = self.members.get((org_id, user_id))
@@ -148,12 +192,17 @@ class FakeRegistry:
         self.dependents: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.outbox: list[OutboxMessage] = []
         self._orgs = orgs
+        self.quota = orgs.quota if orgs is not None else QuotaCounters()
 
     # modules
-    def create_module(self, module: Module, outbox: Sequence[OutboxMessage] = ()) -> None:
+    def create_module(self, module: Module, outbox: Sequence[OutboxMessage] = (), quotas: Quotas | None = None
+                      ) -> None:
         key = (module.org_id, module.name)
         if key in self.modules:
             raise ModuleExists(f"Module '{module.name}' already exists", details={"module": module.name})
+        if quotas is not None:
+            self.quota.check_module(quotas)
+            self.quota.add(quotas, "module_count")
         self.modules[key] = module
         self.outbox.extend(outbox)
         if self._orgs is not None:
@@ -172,6 +221,14 @@ class FakeRegistry:
                                              "updated_at": updated_at})
         self.modules[(org_id, name)] = updated
         return updated
+
+    def assign_owner(self, org_id: str, name: str, owner_id: str) -> Module | None:
+        """Like the store's conditional write: only a module that exists and has no owner gets one."""
+        current = self.modules.get((org_id, name))
+        if current is None or current.owner_id is not None:
+            return None
+        self.modules[(org_id, name)] = current.model_copy(update={"owner_id": owner_id})
+        return self.modules[(org_id, name)]
 
     def _org_modules(self, org_id: str) -> list[Module]:
         return sorted((m for (oid, _), m in self.modules.items() if oid == org_id), key=lambda m: m.name)
@@ -200,8 +257,8 @@ class FakeRegistry:
     def version_exists(self, org_id: str, module: str, sort_key: str) -> bool:
         return (org_id, module, sort_key) in self.versions
 
-    def create_version(self, values: dict[str, Any], updated_at: str, outbox: Sequence[OutboxMessage] = ()
-                       ) -> None:
+    def create_version(self, values: dict[str, Any], updated_at: str, outbox: Sequence[OutboxMessage] = (),
+                       quotas: Quotas | None = None) -> None:
         org_id, module = values["org_id"], values["module"]
         key = (org_id, module, values["sort_key"])
         if key in self.versions:
@@ -210,6 +267,11 @@ class FakeRegistry:
         current = self.modules.get((org_id, module))
         if current is None:
             raise ModuleNotFound(f"Module '{module}' not found", details={"module": module})
+        if quotas is not None:  # the adapter's conditions, all in the version's transaction
+            size = int(values.get("pack_size", 0))
+            self.quota.check_version(quotas, current.version_count, size)
+            self.quota.add(quotas, "stored_bytes", size)
+            self.quota.add_compile(quotas)
         self.versions[key] = {**copy.deepcopy(values), "type": "version"}
         self.modules[(org_id, module)] = current.model_copy(
             update={"version_count": current.version_count + 1, "updated_at": updated_at})
@@ -246,12 +308,15 @@ class FakeRegistry:
         return list(self.dependents.get((org_id, module), []))
 
     def set_compilation(self, org_id: str, module: str, sort_key: str, statuses: StatusChange,
-                        unless_job_finished: str | None = None, outbox: FollowUp | None = None
-                        ) -> dict[str, Any] | None:
+                        unless_job_finished: str | None = None, outbox: FollowUp | None = None,
+                        compile_quota: Quotas | None = None) -> dict[str, Any] | None:
         """The adapter's merge, without its optimistic retry loop (a dict cannot change under us)."""
         item = self.versions.get((org_id, module, sort_key))
         if item is None:
             return None
+        if compile_quota is not None:
+            self.quota.check_compile(compile_quota)
+            self.quota.add_compile(compile_quota)
         current = copy.deepcopy(item.get("compilation", {}))
         merged = merge_statuses(current, statuses, unless_job_finished)
         messages = outbox(current, merged) if outbox else []
@@ -480,8 +545,11 @@ class FakeWebhooksStore:
         self.deliveries: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.outbox: list[OutboxMessage] = []
 
-    def add_webhook(self, webhook: Webhook, max_per_org: int) -> None:
-        if sum(1 for (org, _) in self.webhooks if org == webhook.org_id) >= max_per_org:
+    def add_webhook(self, webhook: Webhook, max_per_org: int, plan_limit: int | None = None) -> None:
+        held = sum(1 for (org, _) in self.webhooks if org == webhook.org_id)
+        if plan_limit is not None and plan_limit < max_per_org and held >= plan_limit:
+            raise quota_exceeded("webhooks", held, plan_limit)
+        if held >= max_per_org:
             raise WebhookLimitReached(f"An organization has at most {max_per_org} webhooks",
                                       details={"limit": max_per_org})
         self.webhooks[(webhook.org_id, webhook.id)] = webhook
