@@ -46,7 +46,7 @@ def list_organizations() -> Response:
 @bp.route("/organizations/{org_id}", methods=["GET"])
 @view
 def get_organization(org_id: str) -> Response:
-    org, role = services().organizations.get(principal(bp.current_request), org_id)
+    org, role = services().organizations.get(request_context(bp.current_request, org_id))
     return envelope(_org(org, role))
 
 

@@ -15,8 +15,7 @@ from chalicelib.domain.models import DEFAULT_ORG_ID, Organization, Principal, Us
 from chalicelib.domain.passwords import checked_password
 from chalicelib.domain.roles import Role
 from chalicelib.domain.text import bounded_text
-from chalicelib.services.api_tokens import require_session
-from chalicelib.services.common import iso_utc, require_principal, utc_now
+from chalicelib.services.common import iso_utc, require_principal, require_session, utc_now
 from chalicelib.services.ports import AccountsPort, CountersPort, OrganizationsPort, PasswordsPort, TokensPort
 
 if TYPE_CHECKING:

@@ -16,19 +16,11 @@ from chalicelib.domain.api_tokens import (LAST_USE_PRECISION_SECONDS, MAX_TOKENS
 from chalicelib.domain.errors import Forbidden, OrganizationNotFound, TokenNotFound, Unauthorized
 from chalicelib.domain.models import DEFAULT_ORG_ID, Principal
 from chalicelib.domain.names import DEFAULT_ORG_SLUG, is_org_ref, shown
-from chalicelib.services.common import iso_utc, require_principal
+from chalicelib.services.common import iso_utc, require_principal, require_session
 from chalicelib.services.ports import ApiTokensPort, OrganizationsPort
 
 logger = logging.getLogger("spoke.api_tokens")
 SECONDS_PER_DAY = 86_400
-
-
-def require_session(principal: Principal | None, doing: str) -> Principal:
-    """A signed-in person, not an API token: what only a person may do (tokens, password)."""
-    who = require_principal(principal)
-    if who.kind != "session":
-        raise Forbidden(f"An API token cannot {doing}: sign in with your email and password (or SSO)")
-    return who
 
 
 def _iso(epoch: float) -> str:

@@ -33,6 +33,14 @@ def require_principal(principal: Principal | None) -> Principal:
     return principal
 
 
+def require_session(principal: Principal | None, doing: str) -> Principal:
+    """A signed-in person, not an API token: what only a person may do (tokens, password, new organizations)."""
+    who = require_principal(principal)
+    if who.kind != "session":
+        raise Forbidden(f"An API token cannot {doing}: sign in with your email and password (or SSO)")
+    return who
+
+
 def require(ctx: RequestContext, action: Action) -> None:
     """The one access check. The default organization is readable by anyone, writable when signed in;
     an API token may do no more than its scopes allow."""

@@ -16,7 +16,7 @@ from chalicelib.domain.text import bounded_text
 from chalicelib.domain.names import DEFAULT_ORG_SLUG, is_org_ref, is_user_id, shown, validate_slug
 from chalicelib.domain.roles import Action, Role, can
 from chalicelib.services.accounts import normalise_email
-from chalicelib.services.common import require, require_principal, utc_now
+from chalicelib.services.common import require, require_principal, require_session, utc_now
 from chalicelib.services.ports import AccountsPort, OrganizationsPort
 from chalicelib.services.quotas import Plans, quotas_for
 from chalicelib.domain.plans import DEFAULT_PLAN, DEFAULT_PLANS, PLAN_NAMES, Plan
@@ -63,7 +63,7 @@ class OrganizationsService:
     def create(self, principal: Principal | None, name: Any, slug: Any, plan: Any = None) -> Organization:
         """A new organization on the free plan, its creator its owner. Asking for another plan is refused:
         only the operator sets plans."""
-        principal = require_principal(principal)
+        principal = require_session(principal, "create organizations")
         if plan is not None and plan != DEFAULT_PLAN:
             raise Forbidden("The plan is set by the operator: organizations start on the free plan",
                             details={"field": "plan", "plan": DEFAULT_PLAN})
@@ -76,10 +76,12 @@ class OrganizationsService:
         return org
 
     def list_for(self, principal: Principal | None) -> list[tuple[Organization, Role]]:
-        return self._orgs.organizations_of(require_principal(principal).user_id)
+        """The caller's organizations; an API token sees only its own."""
+        who = require_principal(principal)
+        pairs = self._orgs.organizations_of(who.user_id)
+        return pairs if who.kind == "session" else [(org, role) for org, role in pairs if org.id == who.org_id]
 
-    def get(self, principal: Principal | None, org_ref: str) -> tuple[Organization, Role | None]:
-        ctx = self.context_for("", principal, org_ref)
+    def get(self, ctx: RequestContext) -> tuple[Organization, Role | None]:
         require(ctx, Action.READ)
         return ctx.org, ctx.role
 

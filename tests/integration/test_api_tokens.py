@@ -334,3 +334,20 @@ def test_a_token_costs_one_consistent_read_and_records_its_use_once_a_minute(api
         client.meta.events.unregister("before-call.dynamodb.*", unique_id="token-calls")
     # Then each read its item once, strongly consistent, and only the first recorded the use
     assert seen == [("GetItem", True), ("UpdateItem", False), ("GetItem", True), ("GetItem", True)]
+
+
+def test_a_token_sees_only_its_organization_and_cannot_found_new_ones(api: Api, acme: dict[str, Any]) -> None:
+    # Given Ada is also a member of a second organization, and a write token for Acme
+    assert api.post("/organizations", {"name": "Other", "slug": "other"}, token=acme["owner"]).status == 201
+    token = _token(api, acme["owner"], scopes=("read", "write", "admin"))["token"]
+    # When the token lists organizations, it sees Acme alone (her session sees both)
+    listed = api.get("/organizations", token=token)
+    assert listed.status == 200 and [o["slug"] for o in listed.data["organizations"]] == ["acme"]
+    assert {o["slug"] for o in api.get("/organizations", token=acme["owner"]).data["organizations"]} == {"acme", "other"}
+    # And reading the other organization by its path is refused
+    other = api.get("/organizations/other", token=token)
+    assert (other.status, other.code) == (403, "FORBIDDEN")
+    # And even an admin-scoped token cannot create an organization: only a person can
+    created = api.post("/organizations", {"name": "Third", "slug": "third"}, token=token)
+    assert (created.status, created.code) == (403, "FORBIDDEN")
+    assert api.get("/organizations/third", token=acme["owner"]).code == "ORGANIZATION_NOT_FOUND"

@@ -23,6 +23,19 @@ def test_the_table_streams_new_images_to_the_outbox_relay() -> None:
     assert resources["ForwardOutbox"]["Properties"]["Environment"]["Variables"]["SPOKE_TABLE_NAME"] == {"Ref": "Table"}
 
 
+def test_only_the_records_the_relay_acts_on_invoke_it() -> None:
+    from chalicelib.adapters.outbox_store import COUNTED_TYPES, OUTBOX_TYPE
+
+    source = load_template()["Resources"]["ForwardOutbox"]["Properties"]["Events"][
+        "ForwardOutboxDynamodbEventSource"]["Properties"]
+    [only] = source["FilterCriteria"]["Filters"]
+    # Given the filter Lambda applies before invoking the relay
+    pattern = json.loads(only["Pattern"])
+    # Then it lets through exactly the item types the relay forwards or counts (and so not the rate
+    # counters every request writes)
+    assert set(pattern["dynamodb"]["NewImage"]["type"]["S"]) == set(COUNTED_TYPES) | {OUTBOX_TYPE}
+
+
 def test_the_relay_function_is_configured_and_may_read_the_stream() -> None:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     assert config["lambda_functions"]["forward_outbox"]["lambda_timeout"] <= 900
