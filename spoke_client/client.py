@@ -234,6 +234,14 @@ class SpokeClient(FlowsMixin):
             body["dependencies"] = list(dependencies)
         return ValidationReport.from_json(self.call("POST", "/validate", json=body, idempotent=True))
 
+    def descriptor_set(self, module: str, version: str = LATEST) -> bytes:
+        """The version's stored FileDescriptorSet (binary, with its imports and source info), as published:
+        fetched through the presigned URL and verified against the announced size and sha256."""
+        found = self.artifact(module, version, "descriptor_set", compile_if_needed=False)
+        data = self.fetch_presigned(found, what=f"{module} {version} descriptor set")
+        assert isinstance(data, bytes)  # no destination: the bytes themselves
+        return data
+
     # -- the server -----------------------------------------------------------------------------------
     def languages(self) -> dict[str, Any]:
         """The compile outputs (`languages`: name, description) and the protoc/plugin `versions`."""

@@ -119,6 +119,16 @@ class BlobStore:
             "ResponseContentDisposition": f'attachment; filename="{filename}"',
             "ResponseContentType": "application/zip"})
 
+    def descriptor_set_url(self, sha256: str, filename: str, expires_in: int) -> str:
+        """A presigned GET of a version's stored FileDescriptorSet (binary), under its existing key."""
+        return self._s3.generate_presigned_url("get_object", ExpiresIn=expires_in, Params={
+            "Bucket": self._bucket, "Key": descriptor_set_key_for(sha256),
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": "application/x-protobuf"})
+
+    def descriptor_set_size(self, sha256: str) -> int:
+        return int(self._s3.head_object(Bucket=self._bucket, Key=descriptor_set_key_for(sha256))["ContentLength"])
+
     def ping(self) -> None:
         self._s3.head_bucket(Bucket=self._bucket)
 

@@ -27,9 +27,11 @@ from chalicelib.domain.search import SearchPage, SearchQuery, words_of
 from chalicelib.domain.compile_status import StatusChange, compiled_languages, merge_statuses
 from chalicelib.domain.models import DEFAULT_ORG_ID
 from chalicelib.domain.quotas import Quotas
+from chalicelib.domain.versions import PRERELEASE_SEPARATOR, is_release_key
 from chalicelib.services.ports import FollowUp
 
 _EDIT_ATTEMPTS = 5
+_LATEST_PAGE = 10  # version items read per page while looking for the highest release
 _MODULE_FIELDS = ("org_id", "name", "description", "created_at", "updated_at", "version_count", "go_package_prefix",
                   "owner_id")
 
@@ -298,6 +300,26 @@ class RegistryStore:
             if limit is not None and len(found) >= limit:
                 break
         return found
+
+    def latest_release(self, org_id: str, module: str) -> dict[str, Any] | None:
+        """The release of highest precedence (the `latest` alias): one descending Query of the version
+        keys, pre-releases filtered out by their sort key (a release's ends with the release marker, a
+        pre-release's holds the separator). Pages of a few items, so the common case (the top version
+        is a release) reads one item, and a run of pre-releases above it costs pages, never a scan."""
+        for item in self._table.query(keys.versions_partition(org_id, module), keys.versions_prefix(),
+                                      forward=False, limit=_LATEST_PAGE,
+                                      filter_expression="NOT contains(#sort_key, :prerelease)",
+                                      values={":prerelease": PRERELEASE_SEPARATOR},
+                                      names={"#sort_key": "sort_key"}):
+            if is_release_key(item["sort_key"]):
+                return item
+        return None
+
+    def set_source_archive(self, org_id: str, module: str, sort_key: str, archive: dict[str, Any]) -> None:
+        """Remember where a version's source ZIP is ({sha256, size}): one UpdateItem of that version's
+        own item. Two first requests may both build it: same bytes, same key, same values."""
+        self._table.update_existing(keys.version_key(org_id, module, sort_key), "SET source_archive = :a",
+                                    {":a": archive})
 
     def version_names(self, org_id: str, module: str) -> list[str]:
         """Every version, lowest to highest precedence."""

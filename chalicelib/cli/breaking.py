@@ -14,7 +14,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional, TextIO
+from typing import Any, Callable, Collection, Optional, Sequence, TextIO, Union
 
 import yaml
 from google.protobuf import descriptor_pb2
@@ -44,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--error-format", choices=("text", "json"), default="text",
                         help="text (path:line:column:message) or json (one object per line)")
     parser.add_argument("--config", help="buf.yaml file, or its contents as YAML/JSON, to read `breaking` from")
+    parser.add_argument("--path", action="append", default=[], metavar="PATH",
+                        help="check only these files or directories (repeatable)")
+    parser.add_argument("--exclude-path", action="append", default=[], metavar="PATH",
+                        help="leave these files or directories out of the check (repeatable)")
     parser.set_defaults(handler=run)
 
 
@@ -112,13 +116,24 @@ def load_input(location: str) -> Source:
         return Source(fds, prefixes)
     if not path.is_file():
         raise InputError(f"{location}: no such file or directory")
+    return image_source(path.read_bytes(), location)
+
+
+def image_source(data: bytes, origin: str, only: Optional[Collection[str]] = None) -> Source:
+    """A FileDescriptorSet image (a .binpb file, or a registry version's stored set) as an input;
+    `only` keeps just those files, as buf leaves an image's imports out of the check."""
     fds = descriptor_pb2.FileDescriptorSet()
     try:
-        fds.ParseFromString(path.read_bytes())
+        fds.ParseFromString(data)
     except DecodeError as error:
-        raise InputError(f"{location}: not a FileDescriptorSet image: {error}") from error
+        raise InputError(f"{origin}: not a FileDescriptorSet image: {error}") from error
+    if only is not None:
+        wanted = set(only)
+        kept = [file for file in fds.file if file.name in wanted]
+        del fds.file[:]
+        fds.file.extend(kept)
     if not fds.file:
-        raise InputError(f"{location}: the image contains no files")
+        raise InputError(f"{origin}: the image contains no files")
     return Source(fds)
 
 
@@ -179,17 +194,66 @@ def write_findings(findings: list[Finding], error_format: str, source: Source, o
             out.write(finding.to_text(prefix) + "\n")
 
 
-def run(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def _module_paths(paths: Sequence[str], new_location: str) -> list[str]:
+    """`--path` values as the files are named in the images: relative to the NEW directory (and to its
+    buf.yaml v2 module), whether given that way or as shown in findings (with the directory in front)."""
+    if not paths:
+        return []
+    base = os.path.normpath(new_location)
+    relative = []
+    for path in paths:
+        normalized = os.path.normpath(path)
+        if base != "." and normalized.startswith(base + "/"):
+            normalized = normalized[len(base) + 1:]
+        relative.append(normalized)
+    new_path = Path(new_location)
+    roots = layout_of(new_path).roots if new_path.is_dir() else (".",)
+    found = _module_relative(relative, roots)
+    return found if found or roots == (".",) else relative
+
+
+def _targeted(name: str, paths: Sequence[str]) -> bool:
+    return any(path == "." or name == path or name.startswith(path + "/") for path in paths)
+
+
+def restrict(source: Source, paths: Sequence[str], exclude_paths: Sequence[str]) -> Source:
+    """Only the files `--path` names and `--exclude-path` does not (both sides are restricted alike)."""
+    if not paths and not exclude_paths:
+        return source
+    kept = [f for f in source.fds.file
+            if (not paths or _targeted(f.name, paths)) and not _targeted(f.name, exclude_paths)]
+    return Source(descriptor_pb2.FileDescriptorSet(file=kept), source.prefixes)
+
+
+AgainstInput = Union[str, Callable[[], Source]]
+
+
+def check(new_location: str, against: AgainstInput, *, config: Optional[str] = None, error_format: str = "text",
+          paths: Sequence[str] = (), exclude_paths: Sequence[str] = (), out: TextIO | None = None,
+          err: TextIO | None = None) -> int:
+    """The whole `spoke breaking` run, shared by the argparse entry and the `spoke` CLI: `against` is a
+    location (directory or image) or a loader (e.g. a registry version's stored descriptor set).
+    Prints findings to `out`, a `Failure: ...` to `err`; returns buf's exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        config = load_config(args.input, args.config)
-        new = load_input(args.input)
-        old = load_input(args.against)
-        findings = check_breaking(new.fds, old.fds, config)
+        breaking_config = load_config(new_location, config)
+        new = load_input(new_location)
+        old = against() if callable(against) else load_input(against)
+        targeted, excluded = _module_paths(paths, new_location), _module_paths(exclude_paths, new_location)
+        new, old = restrict(new, targeted, excluded), restrict(old, targeted, excluded)
+        if (paths or exclude_paths) and not new.fds.file and not old.fds.file:
+            raise InputError("no .proto files were targeted: --path names no file, or --exclude-path excludes all")
+        findings = check_breaking(new.fds, old.fds, breaking_config)
     except (InputError, CompileError, DomainError) as error:
         message = error.message if isinstance(error, DomainError) else str(error)
         err.write(f"Failure: {message}\n")
         return EXIT_ERROR
-    write_findings(findings, args.error_format, new, out)
+    write_findings(findings, error_format, new, out)
     return EXIT_FINDINGS if findings else EXIT_OK
+
+
+def run(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    return check(args.input, args.against, config=args.config, error_format=args.error_format,
+                 paths=getattr(args, "path", None) or (), exclude_paths=getattr(args, "exclude_path", None) or (),
+                 out=out, err=err)

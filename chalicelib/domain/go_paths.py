@@ -26,3 +26,33 @@ def go_import_path_problem(path: str) -> str | None:
         if not _ELEMENT.match(element) or element.endswith("."):
             return f"its element '{element[:40]}' is not allowed"
     return None
+
+
+DEFAULT_GO_MODULE_HOST = "spoke.local"
+_NOT_IDENTIFIER = re.compile(r"[^a-z0-9_]")
+_VERSION_ELEMENT = re.compile(r"^v\d+(?:(?:alpha|beta|test)\d*)?$")
+
+
+def registry_go_prefix(host: str, org_slug: str, module: str) -> str | None:
+    """The import path prefix the registry gives a module that names none (as the Buf Schema Registry's
+    generated SDKs do): `<host>/gen/go/<org slug>/<module>`. None when Go would refuse it (too long).
+
+    Module names may end with '.', which Go refuses at the end of an element: it becomes '_'."""
+    element = module[:-1] + "_" if module.endswith(".") else module
+    prefix = f"{host.strip().rstrip('/')}/gen/go/{org_slug}/{element}"
+    return None if go_import_path_problem(prefix) else prefix
+
+
+def go_package_name(proto_package: str, import_path: str) -> str:
+    """The Go package name for generated code, as buf's managed mode names it: the last two elements of
+    the proto package when the last is a version (`acme.user.v1` -> `userv1`), else the last one; a
+    file without a package takes its import path's last element. Always a valid Go identifier."""
+    parts = [p for p in proto_package.split(".") if p]
+    if len(parts) >= 2 and _VERSION_ELEMENT.match(parts[-1]):
+        name = parts[-2] + parts[-1]
+    elif parts:
+        name = parts[-1]
+    else:
+        name = import_path.rsplit("/", 1)[-1]
+    name = _NOT_IDENTIFIER.sub("_", name.lower()) or "pb"
+    return f"_{name}" if name[0].isdigit() else name

@@ -17,7 +17,20 @@ MAX_VERSION_LENGTH = 128  # the whole spelling, pre-release and build metadata i
 _MAX_NUMBER = 10**10 - 1
 _WIDTH = 10
 _SEPARATOR = "!"  # below every character an identifier may contain ('-', digits, letters)
+PRERELEASE_SEPARATOR = _SEPARATOR  # only a pre-release's sort key holds it
 _RELEASE = "~"  # above every character: a release sorts after its pre-releases
+LATEST = "latest"  # the alias readers may use for a version: the highest release (pre-releases excluded)
+
+
+def is_latest(text: object) -> bool:
+    """The `latest` alias, exactly so spelled (case-sensitive: `Latest` is just an invalid version)."""
+    return text == LATEST
+
+
+def is_release_key(sort_key: str) -> bool:
+    """A release's sort key ends with the release marker; a pre-release's never does (its identifiers
+    follow a separator), so `latest` can skip pre-releases by their key alone."""
+    return sort_key.endswith(_RELEASE)
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,10 @@ def parse_version(text: object) -> Version:
     if not isinstance(text, str) or not text.strip():
         raise InvalidVersion("Version is required as text, e.g. v1.0.0")
     raw = text.strip()
+    if raw == LATEST:
+        raise InvalidVersion("'latest' is an alias only for reading (the highest release): a published version "
+                             "and a dependency must be pinned, e.g. v1.2.3 or common@v1.2.3",
+                             details={"version": raw})
     if len(raw) > MAX_VERSION_LENGTH:
         raise InvalidVersion(f"Version '{raw[:40]}...' is {len(raw)} characters long; at most {MAX_VERSION_LENGTH} "
                              "are allowed, pre-release and build metadata included",

@@ -15,7 +15,7 @@ from chalicelib.domain.text import bounded_text
 from chalicelib.domain.go_paths import GO_IMPORT_PATH_RULE, go_import_path_problem
 from chalicelib.domain.models import DEFAULT_ORG_ID, Module, RequestContext
 from chalicelib.domain.names import is_module_name, is_user_id, shown, validate_module_name
-from chalicelib.domain.versions import parse_version
+from chalicelib.domain.versions import LATEST, is_latest, parse_version
 from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
 from chalicelib.domain.search import parse_query
 from chalicelib.domain.roles import Action
@@ -82,7 +82,14 @@ class ModulesService:
         return module
 
     def find_version(self, ctx: RequestContext, module: Module, version_text: Any) -> dict[str, Any]:
-        """The stored item of one version of a module (either spelling of the version)."""
+        """The stored item of one version of a module (either spelling of the version, or `latest`: the
+        highest release, pre-releases excluded, found by one descending Query)."""
+        if is_latest(version_text):
+            latest = self._registry.latest_release(ctx.org.id, module.name)
+            if latest is None:
+                raise VersionNotFound(f"Module '{module.name}' has no released version yet (latest ignores "
+                                      "pre-releases)", details={"module": module.name, "version": LATEST})
+            return latest
         version = parse_version(version_text)
         item = self._registry.get_version(ctx.org.id, module.name, version.sort_key)
         if item is None:

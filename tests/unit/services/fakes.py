@@ -293,6 +293,14 @@ class FakeRegistry:
         lower = [i for i in reversed(self._sorted_versions(org_id, module)) if i["sort_key"] < sort_key]
         return lower if limit is None else lower[:limit]
 
+    def latest_release(self, org_id: str, module: str) -> dict[str, Any] | None:
+        releases = [i for i in self._sorted_versions(org_id, module) if i["sort_key"].endswith("~")]
+        return releases[-1] if releases else None
+
+    def set_source_archive(self, org_id: str, module: str, sort_key: str, archive: dict[str, Any]) -> None:
+        if (org_id, module, sort_key) in self.versions:
+            self.versions[(org_id, module, sort_key)]["source_archive"] = dict(archive)
+
     def version_names(self, org_id: str, module: str) -> list[str]:
         return [i["version"] for i in self._sorted_versions(org_id, module)]
 
@@ -408,6 +416,12 @@ class FakeBlobs:
 
     def artifact_url(self, sha256: str, filename: str, expires_in: int) -> str:
         return f"https://fake-s3.invalid/artifacts/{sha256}.zip?filename={filename}&expires={expires_in}"
+
+    def descriptor_set_url(self, sha256: str, filename: str, expires_in: int) -> str:
+        return f"https://fake-s3.invalid/descriptors/{sha256}?filename={filename}&expires={expires_in}"
+
+    def descriptor_set_size(self, sha256: str) -> int:
+        return len(self._get(f"descriptors/{sha256}"))
 
     def ping(self) -> None:
         return None
