@@ -43,9 +43,12 @@ def start_moto() -> Any:
     mock = mock_aws()
     mock.start()
     env = provision("bench", boto3.session.Session(region_name="us-east-1"))
-    # Every request is counted against its rate limit (one counter UpdateItem), but none is refused:
-    # the bench makes hundreds of requests in one hour.
-    unlimited = {plan: {"requests_per_hour": 10 ** 9} for plan in ("free", "professional", "enterprise")}
+    # Every request is counted against its rate limit (one counter UpdateItem) and every write against
+    # its quotas (conditions of its transaction), but none is refused: the bench makes hundreds of
+    # requests in one hour, in organizations of up to thousands of modules.
+    from chalicelib.domain.plans import LIMIT_NAMES, PLAN_NAMES
+
+    unlimited = {plan: {limit: 10 ** 12 for limit in LIMIT_NAMES} for plan in PLAN_NAMES}
     os.environ.update(env, SPOKE_JWT_SECRET=secrets.token_urlsafe(48), SPOKE_STAGE="bench",
                       SPOKE_PLANS=json.dumps(unlimited))
     return mock
@@ -247,7 +250,8 @@ class Bench:
         self.registry = RegistryStore(self.table)  # type: ignore[arg-type]  # duck-typed Table
         self.results: dict[str, dict[int, tuple[Counter[str], int, int]]] = {}
         self.token = ""  # set below, then sent on every request
-        self.token = self.call("POST", "/auth/login", self._register("owner@bench.test"))["token"]
+        login = self.call("POST", "/auth/login", self._register("owner@bench.test"))
+        self.token, self.user_id = login["token"], login["user"]["id"]
         self.org_id = self.call("POST", "/organizations", {"name": "Bench", "slug": "bench"})["id"]
         self.module_count = {"default": 0, self.org_id: 0}
 
@@ -283,7 +287,8 @@ class Bench:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         for i in range(self.module_count[org_id], total):
             self.registry.create_module(Module(org_id=org_id, name=f"mod-{i:04d}", created_at=now, updated_at=now,
-                                               description=f"Benchmark module number {i} of the registry"))
+                                               description=f"Benchmark module number {i} of the registry",
+                                               owner_id=self.user_id))
         self.table.flush()
         if self.module_count[org_id] == 0:  # one version to read back, published through the API
             self.call("POST", "/modules/mod-0000/versions", org=org_id, body={
