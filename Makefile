@@ -14,11 +14,18 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 install: $(STAMP)
 
+# `make run VERBOSE=1` also prints the embedded AWS's access log (a line per AWS call).
 run: install
-	$(PY) -m localdev.run
+	$(PY) -m localdev.run $(if $(filter 1 true yes,$(VERBOSE)),--verbose)
 
+# Each layer in a process of its own: the end-to-end session's stack (and whatever it holds) is gone
+# before the in-process suites start, and a failure names its layer. All three run even if one fails.
 test: install
-	$(PY) -m pytest
+	status=0; \
+	$(PY) -m pytest tests/unit || status=1; \
+	$(PY) -m pytest tests/integration || status=1; \
+	$(PY) -m pytest tests/e2e || status=1; \
+	exit $$status
 
 unit: install
 	$(PY) -m pytest tests/unit

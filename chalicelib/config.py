@@ -144,6 +144,9 @@ class Settings:
     oidc_allow_http: bool = False
     # The plan table (domain/plans.py) with SPOKE_PLANS's overrides: plan name -> Plan.
     plans: Any = None
+    # Go import paths the registry gives files with no go_package in modules with no go_package_prefix:
+    # <go_module_host>/gen/go/<org slug>/<module>/<directory> (as the Buf Schema Registry's generated SDKs).
+    go_module_host: str = "spoke.local"
 
     def __post_init__(self) -> None:
         """Coerce environment text to each field's type and refuse values out of bounds (ValueError)."""
@@ -160,6 +163,15 @@ class Settings:
             from chalicelib.domain.plans import parse_plans
 
             object.__setattr__(self, "plans", parse_plans(self.plans))
+        from chalicelib.domain.go_paths import go_import_path_problem
+
+        host = self.go_module_host.strip().rstrip("/") if isinstance(self.go_module_host, str) else ""
+        problem = go_import_path_problem(host)
+        if problem or len(host) > 100:
+            raise ValueError(f"SPOKE_GO_MODULE_HOST must be a Go import path of at most 100 characters such as "
+                             f"spoke.local or go.acme.com/protos, not {self.go_module_host!r}"
+                             + (f" ({problem})" if problem else ""))
+        object.__setattr__(self, "go_module_host", host)
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
             raise ValueError("SPOKE_JWT_SECRET must be at least 32 bytes")
         if not self.jwt_secret and not self.jwt_secret_parameter:
@@ -202,6 +214,7 @@ def get_settings() -> Settings:
         "cache_max_entries": env.get("SPOKE_CACHE_MAX_ENTRIES"),
     }
     values["compile_lease_seconds"] = env.get("SPOKE_COMPILE_LEASE_SECONDS")
+    values["go_module_host"] = env.get("SPOKE_GO_MODULE_HOST")
     values.update({name: env.get(f"SPOKE_{name.upper()}") for name in (
         "inline_manifest_max_files", "inline_manifest_max_bytes", "upload_ttl_seconds", "upload_url_ttl_seconds",
         "archive_max_bytes", "archive_max_uncompressed_bytes", "archive_max_entries", "archive_max_ratio",

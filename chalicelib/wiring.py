@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.rate_limits import RateLimitsService
     from chalicelib.services.system import SystemService
     from chalicelib.services.versions import VersionsService
+    from chalicelib.services.source_archives import SourceArchivesService
     from chalicelib.services.uploads import UploadsService
     from chalicelib.services.sso import SsoService
     from chalicelib.services.webhooks import WebhooksService
@@ -243,7 +244,13 @@ class Services:
     def compatibility(self) -> CompatibilityService:
         from chalicelib.services.compatibility import CompatibilityService
 
-        return CompatibilityService(self.registry, self.blobs, self.modules)
+        def schemas() -> Any:  # protoc: only a check of unpublished files compiles
+            from chalicelib.services.schemas import SchemaService
+
+            return SchemaService(self.registry, self.blobs, _protoc_runner(self.settings))
+
+        return CompatibilityService(self.registry, self.blobs, self.modules, schemas=Deferred(schemas),
+                                    max_files=self.settings.max_files_per_version)
 
     @_Once
     def compilation(self) -> CompilationService:
@@ -259,11 +266,23 @@ class Services:
         def languages() -> dict[str, str]:
             from chalicelib.adapters.codegen import LANGUAGES
 
-            return {name: language.description for name, language in LANGUAGES.items()}
+            from chalicelib.domain.source_archive import SOURCE_DOWNLOADS
+
+            # proto and descriptor_set are downloads of their own (source_archives), never compile outputs
+            return {name: language.description for name, language in LANGUAGES.items()
+                    if name not in SOURCE_DOWNLOADS}
 
         return CompilationService(self.registry, self.blobs, Deferred(generator),
                                   LazyMapping(languages), settings.download_url_ttl_seconds, self.events,
-                                  lease_seconds=settings.compile_lease_seconds, plans=settings.plans)
+                                  lease_seconds=settings.compile_lease_seconds, plans=settings.plans,
+                                  organizations=self.cached_stores[1], go_module_host=settings.go_module_host)
+
+    @_Once
+    def source_archives(self) -> SourceArchivesService:
+        """download/proto (the sources as a ZIP, built once) and download/descriptor_set (as published)."""
+        from chalicelib.services.source_archives import SourceArchivesService
+
+        return SourceArchivesService(self.registry, self.blobs, self.modules, self.settings.download_url_ttl_seconds)
 
     @_Once
     def versions(self) -> VersionsService:

@@ -117,6 +117,21 @@ class EnvelopeRequestHandler(local.ChaliceRequestHandler):
             self.wfile.write(body)
 
 
+    def _send_http_response(self, code: int, headers: Any, body: str | bytes | None) -> None:
+        """A HEAD answer is the GET answer without its body (RFC 9110): chalice's own handler would write
+        the body, and a Content-Length of 0 beside the one the view set for the body it left out."""
+        if self.command != "HEAD":
+            super()._send_http_response(code, headers, body)
+            return
+        length = _header(headers, "content-length")
+        headers = {key: value for key, value in dict(headers).items() if key.lower() != "content-length"}
+        if length is None:
+            length = str(len(body.encode() if isinstance(body, str) else body or b""))
+        self.send_response(code)
+        self.send_header("Content-Length", length)
+        self._send_headers(headers)  # ends the headers; nothing follows
+
+
 def _header(headers: Any, name: str) -> str | None:
     for key, value in dict(headers or {}).items():
         if key.lower() == name:

@@ -6,16 +6,23 @@ calls are serialised here; S3 and SQS calls stay concurrent. Stream reads (Dynam
 serialised with them: moto applies a transaction's writes one by one and undoes them all if one
 fails, and a reader in between would see stream records of a write that never happened.
 
-Run: python -m localdev.embedded_aws --port 4566
+Its access log (werkzeug's: a `"POST / HTTP/1.1" 200` line for every AWS call the API and the worker
+make, several a second while idle) is off unless `--verbose` (or SPOKE_VERBOSE=1, which `make run
+VERBOSE=1` sets); moto's errors are always shown.
+
+Run: python -m localdev.embedded_aws --port 4566 [--verbose]
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 from typing import Any, Callable, Iterable
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
+
+from localdev.console import verbose_from_env
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -53,6 +60,16 @@ def expire_stream_iterators() -> None:
     DynamoDBStreamsBackend.get_records = get_records  # type: ignore[method-assign]
 
 
+ACCESS_LOGGER = "werkzeug"  # werkzeug's request handler logs each request at INFO here, errors at ERROR
+
+
+def configure_logging(verbose: bool) -> None:
+    """moto's access log only when asked for: the developer's console shows the API's requests and the
+    worker's jobs, not the hundreds of AWS calls behind them. An explicit level also stops werkzeug from
+    switching its logger to INFO on the first request."""
+    logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
 def serve(host: str, port: int) -> None:
     expire_stream_iterators()
     app = serialise_dynamodb(DomainDispatcherApplication(create_backend_app))
@@ -65,7 +82,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--verbose", action="store_true", default=verbose_from_env(),
+                        help="print moto's access log (a line per AWS call); default: SPOKE_VERBOSE")
     args = parser.parse_args()
+    configure_logging(args.verbose)
     try:
         serve(args.host, args.port)
     except KeyboardInterrupt:

@@ -3,10 +3,15 @@ table's stream, and hands each batch to the same handler functions Lambda would 
 partial-batch contracts (SQS: failed message ids; DynamoDB Streams: retry from the lowest failed
 sequence number).
 
+It prints a line per job it hands over (`compile job user@v1.0.0 (11 languages) ran in 1.2 s`, `event
+version.compiled: user@v1.0.0, 11 languages succeeded`), as Lambda's log would show each invocation;
+the AWS SDK's own messages only with SPOKE_VERBOSE (`make run VERBOSE=1`).
+
 Run: python -m localdev.worker   (make run starts it; needs the SPOKE_* and AWS_ENDPOINT_URL variables)
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -19,7 +24,12 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config
 
-logger = logging.getLogger("spoke.worker")
+from localdev.console import verbose_from_env
+
+# Not under "spoke": Chalice sets its app's logger ("spoke") to ERROR without propagation, which would
+# silence the worker's own lines once `app` is imported.
+logger = logging.getLogger("localdev.worker")
+SDK_LOGGERS = ("botocore", "boto3", "urllib3")  # "Found credentials ...", "Found endpoint ...": noise unless verbose
 # queue variable -> (Lambda function name in app.handler_map, batch size)
 TRIGGERS = {"SPOKE_COMPILE_QUEUE_NAME": ("compile_versions", 5), "SPOKE_EVENTS_QUEUE_NAME": ("deliver_events", 10)}
 RETRY_VISIBILITY_SECONDS = 2  # locally a failed record comes back in seconds, not after the queue's timeout
@@ -35,8 +45,9 @@ def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
 
 
 class QueuePoller:
-    def __init__(self, queue_name: str, handler: Any, batch_size: int, stop: threading.Event) -> None:
-        self._sqs = boto3.client("sqs")
+    def __init__(self, queue_name: str, handler: Any, batch_size: int, stop: threading.Event,
+                 sqs: Any = None) -> None:
+        self._sqs = sqs or boto3.client("sqs")
         self._url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
@@ -60,18 +71,81 @@ class QueuePoller:
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [_record(m, self._arn) for m in messages]}
+        started = time.monotonic()
         try:
             result = self._handler(event, SimpleNamespace(function_name="local")) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         except Exception:  # noqa: BLE001 - as on Lambda, an exception fails the whole batch
             logger.exception("handler raised; the batch will be retried")
             failed = {m["MessageId"] for m in messages}
+        seconds = time.monotonic() - started
+        for message in messages:
+            try:
+                logger.info(job_line(message.get("Body", ""), seconds, message["MessageId"] in failed))
+            except Exception:  # noqa: BLE001 - an odd message must never keep the batch from being settled
+                logger.info("queue message %s handled (no summary)", message.get("MessageId"))
         for message in messages:
             if message["MessageId"] in failed:
                 self._sqs.change_message_visibility(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"],
                                                     VisibilityTimeout=RETRY_VISIBILITY_SECONDS)
             else:
                 self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def job_line(body: str, seconds: float, failed: bool) -> str:
+    """One console line per queue message handled: the compile job or event it carried, how long its batch
+    took, and whether it comes back for a retry. Only the message is read; a compile job's outcome per
+    language arrives as its `version.compiled` / `version.compilation_failed` event, printed in turn."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        message = None
+    took = f"failed after {seconds:.1f} s; retried in {RETRY_VISIBILITY_SECONDS} s" if failed \
+        else f"ran in {seconds:.1f} s"
+    if not isinstance(message, dict):
+        return f"queue message (not JSON) {took}"
+    if "languages" in message and "module" in message:  # the compile queue's job
+        return (f"compile job {_module_version(message.get('org_id'), message)} "
+                f"({_count(len(message.get('languages') or []), 'language')}) {took}")
+    if message.get("type") == "delivery":
+        return (f"webhook delivery {message.get('delivery')} attempt {message.get('attempt')} "
+                f"(webhook {message.get('webhook')}) {took}")
+    if isinstance(message.get("event"), str):  # what happened; its handling is news only when it failed
+        return f"event {message['event']}{_event_summary(message)}" + (f": handling {took}" if failed else "")
+    return f"queue message {took}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _module_version(org_id: Any, data: dict[str, Any]) -> str:
+    """`user@v1.0.0`, with the organization's id in front outside the shared default organization."""
+    where = "" if org_id in (None, "default") else f"{org_id}/"
+    version = data.get("version")
+    return f"{where}{data.get('module', '?')}" + (f"@{version}" if version else "")
+
+
+def _event_summary(message: dict[str, Any]) -> str:
+    data = message.get("data")
+    if not isinstance(data, dict) or "module" not in data:
+        return ""
+    summary = f": {_module_version(message.get('organization'), data)}"
+    if message["event"] in ("version.compiled", "version.compilation_failed"):
+        summary += f", {_count(len(data.get('succeeded') or []), 'language')} succeeded"
+        failed = data.get("failed") or {}
+        if isinstance(failed, dict) and failed:
+            summary += "; failed: " + "; ".join(
+                f"{language} ({str(error).strip().splitlines()[0][:200] if str(error).strip() else 'no message'})"
+                for language, error in sorted(failed.items()))
+    return summary
+
+
+def configure_logging(verbose: bool) -> None:
+    """The worker's own lines always; the AWS SDK's INFO chatter only when the developer asked for it."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def streams_client(**kwargs: Any) -> Any:
@@ -142,7 +216,7 @@ class StreamRelay:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    configure_logging(verbose_from_env())
     from app import app
 
     stop = threading.Event()

@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
-from spoke_client import SpokeClient, SpokeError, Unauthorized
+from spoke_client import SpokeError, Unauthorized
 from spoke_client.models import Me
-from spoke_cli.config import (CliError, Credentials, client_from, credentials_path, delete_credentials,
+from spoke_cli.config import (CliError, Credentials, client_at, client_from, credentials_path, delete_credentials,
                               effective_url, load_credentials, options, save_credentials)
 from spoke_cli.output import note, print_json, say, table
 
@@ -45,7 +45,7 @@ def login(ctx: typer.Context,
     registry). Credentials go to $XDG_CONFIG_HOME/spoke/credentials.json, readable by you only."""
     opts = options(ctx)
     url = effective_url(opts, load_credentials(opts.env))
-    with SpokeClient(url, token or None) as client:
+    with client_at(opts, url, token or None) as client:
         if token:
             me = client.me()
             saved_email = me.user.email if me.user else None
@@ -74,7 +74,7 @@ def logout(ctx: typer.Context) -> None:
         say("not logged in")
         return
     if not saved.token.startswith(API_TOKEN_PREFIX):
-        with SpokeClient(saved.url, saved.token) as client:
+        with client_at(opts, saved.url, saved.token) as client:
             try:
                 client.logout()
             except Unauthorized:

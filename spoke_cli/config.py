@@ -37,6 +37,8 @@ class GlobalOptions:
     org: str | None = None
     json: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    # Passed to every SpokeClient the CLI builds: tests inject `transport` (httpx.MockTransport) and `sleep`.
+    client_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def options(ctx: typer.Context) -> GlobalOptions:
@@ -125,7 +127,12 @@ def client_from(opts: GlobalOptions, *, organization: str | None = None, **kwarg
     token = opts.env.get("SPOKE_TOKEN") or None
     if token is None and saved is not None and normalize_url(saved.url) == url:
         token = saved.token
-    return SpokeClient(url, token, opts.org or organization or None, **kwargs)
+    return SpokeClient(url, token, opts.org or organization or None, **{**opts.client_kwargs, **kwargs})
+
+
+def client_at(opts: GlobalOptions, url: str, token: str | None) -> SpokeClient:
+    """A client for exactly this URL and token (login and logout, which decide both themselves)."""
+    return SpokeClient(url, token, None, **opts.client_kwargs)
 
 
 # -- spoke.yaml -------------------------------------------------------------------------------------

@@ -73,7 +73,9 @@ def root(ctx: typer.Context,
                                            help="Organization id or slug (else spoke.yaml's, else the default)."),
          json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")) -> None:
     """Global options (also accepted after the command). SPOKE_TOKEN overrides the saved login."""
-    ctx.obj = GlobalOptions(url=url or None, org=org or None, json=json_output)
+    given = ctx.obj if isinstance(ctx.obj, GlobalOptions) else GlobalOptions()  # tests pass one with a transport
+    given.url, given.org, given.json = url or None, org or None, json_output
+    ctx.obj = given
 
 
 for _module in (auth, push, pull, inspect, breaking):
@@ -83,7 +85,11 @@ for _module in (auth, push, pull, inspect, breaking):
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Console script `spoke`."""
     args = list(sys.argv[1:] if argv is None else argv)
-    app(args=args, prog_name="spoke")
+    try:
+        app(args=args, prog_name="spoke")
+    except SystemExit as exit_:
+        # click exits 2 on a usage error; `buf breaking` (and so `spoke breaking`) exits 1 on every error
+        raise SystemExit(1 if exit_.code == 2 else exit_.code) from None
 
 
 if __name__ == "__main__":

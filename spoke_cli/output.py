@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn, TransferSpeedColumn)
 from rich.table import Table
 
 from spoke_client import SpokeError
@@ -35,6 +36,11 @@ def say(message: str) -> None:
 def note(message: str) -> None:
     """A side remark on stderr (e.g. "created module user"), out of the way of --json."""
     stderr().print(message, markup=False)
+
+
+def count(n: int, noun: str) -> str:
+    """`1 file`, `2 files`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def print_json(data: Any) -> None:
@@ -72,10 +78,13 @@ def progress_enabled(json_output: bool) -> bool:
 
 
 @contextmanager
-def progress(json_output: bool, *, counted: bool = True) -> Iterator[Progress]:
-    """A rich Progress on stderr; disabled (every call a no-op) when it would only be noise."""
+def progress(json_output: bool, *, counted: bool = True, in_bytes: bool = False) -> Iterator[Progress]:
+    """A rich Progress on stderr; disabled (every call a no-op) when it would only be noise. `counted`: a
+    bar of items done; `in_bytes`: a bar of bytes sent, with the speed."""
     columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
-    if counted:
+    if in_bytes:
+        columns += [BarColumn(), DownloadColumn(), TransferSpeedColumn()]
+    elif counted:
         columns += [BarColumn(), MofNCompleteColumn()]
     columns.append(TimeElapsedColumn())
     with Progress(*columns, console=Console(file=sys.stderr), transient=True,

@@ -1,19 +1,23 @@
 """SpokeClient: one method per thing a user (or the `spoke` CLI) does with the registry."""
 from __future__ import annotations
 
+import io
 import os
 import time
+import zipfile
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 import httpx
 
 from spoke_client._http import file_path, segment
-from spoke_client.errors import IntegrityError
-from spoke_client.flows import Dependencies, FlowsMixin
+from spoke_client.errors import BadRequest, DownloadTimeout, IntegrityError, NotFound
+from spoke_client.flows import Dependencies, FlowsMixin, Transferred
 from spoke_client.models import (ApiToken, CompatibilityReport, FileEntry, Me, Module, Organization, Page, Session,
                                  ValidationReport, Version)
 from spoke_client.retry import RetryPolicy
-from spoke_client.transfer import FileSet, as_bytes, as_text, estimated_body_bytes, normalize_sha256, sha256_hex
+from spoke_client.semver import bump, highest_release
+from spoke_client.transfer import (FileSet, as_bytes, as_text, check_entry, estimated_body_bytes, normalize_sha256,
+                                   sha256_hex)
 
 T = TypeVar("T")
 LATEST = "latest"
@@ -160,14 +164,15 @@ class SpokeClient(FlowsMixin):
 
     def publish(self, module: str, version: str, files: FileSet, *, description: str | None = None,
                 dependencies: Dependencies = None, method: str = "auto",
-                upload_threshold: int = UPLOAD_THRESHOLD_BYTES) -> Version:
+                upload_threshold: int = UPLOAD_THRESHOLD_BYTES, progress: Transferred | None = None) -> Version:
         """Publish `files` (path -> bytes or text). `method`: "multipart", "json", "upload" (presigned
-        archive), or "auto": multipart, unless the body would come near the 4 MiB request limit."""
+        archive), or "auto": multipart, unless the body would come near the 4 MiB request limit.
+        `progress` hears (bytes sent, total) of an upload's archive."""
         if method == "auto":
             method = "upload" if estimated_body_bytes(files) > upload_threshold else "multipart"
         if method == "upload":
             return self.publish_via_upload(module, version, files, description=description,
-                                           dependencies=dependencies)
+                                           dependencies=dependencies, progress=progress)
         path = f"/modules/{segment(module)}/versions"
         if method == "json":
             body: dict[str, Any] = {"version": version, "files": {p: as_text(p, c) for p, c in files.items()}}
@@ -185,6 +190,67 @@ class SpokeClient(FlowsMixin):
             fields["dependency"] = _dependency_strings(dependencies)
         parts = [("file", (p, as_bytes(c), "application/octet-stream")) for p, c in files.items()]
         return Version.from_json(self.call("POST", path, data=fields, files=parts, idempotent=True), module)
+
+    def resolve_version(self, module: str, version: str = LATEST) -> str:
+        """`latest` made concrete (the highest release, pre-releases excluded), computed here from the
+        module's versions so it works against any server; any other version is returned as given."""
+        if version != LATEST:
+            return version
+        found = highest_release(self.get_module(module).versions)
+        if found is None:
+            raise NotFound(404, "NO_RELEASE", f"Module '{module}' has no release yet (pre-releases do not count "
+                           "as latest)", {"module": module})
+        return found
+
+    def next_version(self, module: str, part: str) -> str:
+        """The version `--bump part` publishes: after the highest release, or from v0.0.0 when there is
+        none (or the module does not exist yet)."""
+        try:
+            versions = self.get_module(module).versions
+        except NotFound:
+            versions = ()
+        return bump(highest_release(versions), part)
+
+    def version_files(self, module: str, version: str, *, progress: Callable[[int, int], None] | None = None,
+                      workers: int = 8, archive_deadline: float = 60.0) -> tuple[Version, dict[str, bytes]]:
+        """A version and every file's bytes, each checked against the sha256 the version lists. One ZIP
+        through the presigned `proto` download when the server offers it, else one GET per file."""
+        record = self.get_version(module, version)
+        expected = {entry.path: entry for entry in record.files}
+        try:
+            archive = self.download(module, record.version, "proto", deadline=archive_deadline)
+            files = self._from_archive(bytes(archive) if isinstance(archive, bytes) else b"", expected)
+            if progress is not None:
+                progress(len(files), len(expected))
+        except (BadRequest, NotFound, DownloadTimeout) as error:
+            if isinstance(error, NotFound) and error.code in ("MODULE_NOT_FOUND", "VERSION_NOT_FOUND"):
+                raise
+            files = self._one_by_one(module, record.version, expected, progress, workers)
+        for path, entry in expected.items():
+            check_entry(entry, files[path])
+        return record, files
+
+    @staticmethod
+    def _from_archive(archive: bytes, expected: Mapping[str, FileEntry]) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+            names = set(zipped.namelist())
+            missing = sorted(set(expected) - names)
+            if missing:
+                raise IntegrityError(None, "ARCHIVE_INCOMPLETE", f"the proto archive lacks {len(missing)} file(s), "
+                                     f"e.g. {missing[0]}", {"missing": missing[:20]})
+            return {path: zipped.read(path) for path in expected}
+
+    def _one_by_one(self, module: str, version: str, expected: Mapping[str, FileEntry],
+                    progress: Callable[[int, int], None] | None, workers: int) -> dict[str, bytes]:
+        from concurrent.futures import ThreadPoolExecutor  # only a pull without the archive route needs it
+
+        files: dict[str, bytes] = {}
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for path, content in zip(expected, pool.map(lambda p: self.get_file(module, version, p), expected)):
+                files[path] = content
+                if progress is not None:
+                    progress(len(files), len(expected))
+        return files
 
     def get_file(self, module: str, version: str, path: str) -> bytes:
         """A file's bytes, checked against the ETag (its sha256) so a corrupted read is never returned."""

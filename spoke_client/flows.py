@@ -16,10 +16,27 @@ from spoke_client.retry import parse_retry_after
 from spoke_client.transfer import FileSet, normalize_sha256, sha256_hex, verify, write_verified, zip_files
 
 Progress = Callable[[Mapping[str, Any], float], None]
+Transferred = Callable[[int, int], None]  # (bytes so far, total bytes)
 Dependencies = Sequence[str | Mapping[str, str]] | None
 POLL_FIRST = 1.0
 POLL_GROWTH = 1.5
 POLL_CAP = 15.0
+
+
+class ReportingReader(io.BytesIO):
+    """An in-memory body that reports how much of it httpx has read (sent), for an upload's progress bar;
+    a retry seeks back to 0 and the count starts over with it."""
+
+    def __init__(self, data: bytes, report: Transferred) -> None:
+        super().__init__(data)
+        self._report = report
+        self._total = len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if chunk:
+            self._report(self.tell(), self._total)
+        return chunk
 
 
 class FlowsMixin(HttpCore):
@@ -28,15 +45,18 @@ class FlowsMixin(HttpCore):
         """A presigned POST for one archive of `module`'s files, valid for this caller only."""
         return UploadGrant.from_json(self.call("POST", f"/modules/{segment(module)}/uploads", json={}))
 
-    def upload_archive(self, grant: UploadGrant, archive: bytes, filename: str = "module.zip") -> None:
+    def upload_archive(self, grant: UploadGrant, archive: bytes, filename: str = "module.zip", *,
+                       progress: Transferred | None = None) -> None:
         """POST the archive to S3 with the grant's fields first and the file last (S3 requires that order;
-        httpx writes data fields before files). No token: the fields are the credential."""
+        httpx writes data fields before files). No token: the fields are the credential. `progress`
+        hears (bytes sent, total) as httpx reads the archive."""
         if grant.max_bytes is not None and len(archive) > grant.max_bytes:
             raise SpokeError(413, "ARCHIVE_TOO_LARGE", f"The archive is {len(archive)} bytes; the upload takes "
                              f"at most {grant.max_bytes}", {"limit": "archive_bytes", "max_bytes": grant.max_bytes})
         content_type = "application/gzip" if filename.endswith(".gz") else "application/zip"
+        body = archive if progress is None else ReportingReader(archive, progress)
         self.send("POST", grant.url, api=False, idempotent=True, data=dict(grant.fields),
-                  files={grant.file_field: (filename, archive, content_type)})
+                  files={grant.file_field: (filename, body, content_type)})
 
     def publish_upload(self, module: str, version: str, upload_id: str, *, description: str | None = None,
                        dependencies: Dependencies = None) -> Version:
@@ -50,10 +70,10 @@ class FlowsMixin(HttpCore):
         return Version.from_json(data, module)
 
     def publish_via_upload(self, module: str, version: str, files: FileSet, *, description: str | None = None,
-                           dependencies: Dependencies = None) -> Version:
+                           dependencies: Dependencies = None, progress: Transferred | None = None) -> Version:
         """Zip in memory, post it to the presigned URL, publish with the upload id: for sets over 4 MiB."""
         grant = self.request_upload(module)
-        self.upload_archive(grant, zip_files(files))
+        self.upload_archive(grant, zip_files(files), progress=progress)
         return self.publish_upload(module, version, grant.upload_id, description=description,
                                    dependencies=dependencies)
 
@@ -89,7 +109,7 @@ class FlowsMixin(HttpCore):
             if remaining <= 0:
                 raise DownloadTimeout(202, "DOWNLOAD_TIMEOUT", f"{module} {version} {language} was not ready "
                                       f"within {deadline:g} s (last status: {data.get('status')})", dict(data))
-            wait = min(POLL_CAP, POLL_FIRST * POLL_GROWTH ** polls)
+            wait = min(POLL_CAP, POLL_FIRST * POLL_GROWTH ** min(polls, 32))  # capped: no float overflow
             wait = max(wait, parse_retry_after(response.headers.get("retry-after")) or 0.0)
             self._sleep(min(wait, remaining))
             polls += 1

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from spoke_client.errors import IntegrityError
+from spoke_client.models import FileEntry
 
 FileSet = Mapping[str, bytes | str]
 # A fixed timestamp, so the same files always make the same archive bytes.
@@ -98,3 +99,8 @@ def write_verified(chunks: Iterable[bytes], destination: str | os.PathLike[str],
         temporary.unlink(missing_ok=True)
         raise
     return target
+
+
+def check_entry(entry: FileEntry, content: bytes) -> None:
+    """Raise IntegrityError unless `content` is the file the version lists (size and sha256)."""
+    verify(len(content), sha256_hex(content), entry.size, entry.sha256, entry.path)

@@ -34,7 +34,7 @@ class HttpResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
     """Connects to a vetted IP but verifies the certificate (and sends SNI) for the URL's host name."""
 
     def __init__(self, address: str, port: int, server_name: str, timeout: float, context: ssl.SSLContext) -> None:
@@ -100,7 +100,7 @@ class HttpDelivery:
                   aborted: threading.Event) -> int:
         remaining = max(deadline - time.monotonic(), 0.001)
         connection: http.client.HTTPConnection = (
-            _PinnedHTTPSConnection(address, target.port, target.host, remaining, self._tls)
+            PinnedHTTPSConnection(address, target.port, target.host, remaining, self._tls)
             if target.scheme == "https" else http.client.HTTPConnection(address, target.port, timeout=remaining))
 
         def abort() -> None:

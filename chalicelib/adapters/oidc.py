@@ -23,6 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from chalicelib.adapters.http_delivery import PinnedHTTPSConnection
 from chalicelib.domain.errors import DomainError, InvalidSsoConfig, SsoLoginFailed
 from chalicelib.domain.sso import ID_TOKEN_ALGORITHMS, ProviderMetadata, discovery_url, provider_metadata, url_refusal
 from chalicelib.domain.webhooks import address_refusal
@@ -36,18 +37,6 @@ _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="oidc-dns")  # 
 
 class _Refused(Exception):
     """A URL that may not be contacted, or an exchange that failed: the reason, in words."""
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """Connects to a vetted IP; verifies the certificate (and sends SNI) for the URL's host name."""
-
-    def __init__(self, address: str, port: int, server_name: str, timeout: float, context: ssl.SSLContext) -> None:
-        super().__init__(address, port, timeout=timeout, context=context)
-        self._server_name = server_name
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
 
 
 class OidcClient:
@@ -153,7 +142,7 @@ class OidcClient:
         address = self._vetted_address(host, port)
         deadline = time.monotonic() + self._timeout
         connection: http.client.HTTPConnection = (
-            _PinnedHTTPSConnection(address, port, host, self._timeout, self._tls) if parts.scheme == "https"
+            PinnedHTTPSConnection(address, port, host, self._timeout, self._tls) if parts.scheme == "https"
             else http.client.HTTPConnection(address, port, timeout=self._timeout))
         host_header = f"[{host}]" if ":" in host else host
         if parts.port:

@@ -1,11 +1,13 @@
 """/modules: create, list, read, edit; a default-organization module's collaborators."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import api_view, envelope, json_object, query_param, request_context, required_text
+from chalicelib.api.uploads import Upload, read_upload, upload_from_json
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.services.common import PageRequest
 from chalicelib.wiring import services
 
@@ -70,12 +72,42 @@ def update_module(name: str) -> Response:
     return envelope(module_json(module, versions))
 
 
-@bp.route("/modules/{name}/compatibility/check", methods=["POST"])
+def _rule_ids(upload: Upload, name: str) -> Any:
+    """`use`/`except`: a JSON list as sent (the service checks it), or multipart fields, each one ID or
+    several separated by commas; None when absent (the module's policy applies)."""
+    values = upload.fields.get(name)
+    if values is None:
+        return None
+    if len(values) == 1 and not isinstance(values[0], str):
+        return values[0]
+    return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
+@bp.route("/modules/{name}/compatibility/check", methods=["POST"],
+          content_types=["application/json", "multipart/form-data"])
 @view
 def check_compatibility(name: str) -> Response:
+    """Two stored versions (`{version1, version2}`), or unpublished files against a stored version
+    (`{against, files, dependencies?}` as JSON, or multipart with `against` and file fields as publish)."""
     request = bp.current_request
-    body = json_object(request)
-    return envelope(services().compatibility.check(request_context(request), name, body))
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data":
+        upload = read_upload(request)
+    else:
+        body = json_object(request)
+        if "files" not in body and "against" not in body:
+            return envelope(services().compatibility.check(request_context(request), name, body))
+        upload = upload_from_json(body)
+    stored = sorted({"version1", "version2"} & set(upload.fields))
+    if stored:
+        raise ValidationFailed("Send either version1 and version2 (two stored versions) or against and files "
+                               "(unpublished files against a stored version), not both", validation_errors=[
+                                   {"field": field, "code": "CONFLICTING_FIELDS",
+                                    "message": "not with against and files"} for field in stored])
+    dependencies = (upload.all("dependencies", "dependency")
+                    if {"dependencies", "dependency"} & set(upload.fields) else None)
+    return envelope(services().compatibility.check_files(
+        request_context(request), name, upload.first("against"), upload.files, dependencies,
+        use=_rule_ids(upload, "use"), except_=_rule_ids(upload, "except")))
 
 
 @bp.route("/modules/{name}/collaborators", methods=["POST"])

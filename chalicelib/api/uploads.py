@@ -77,3 +77,8 @@ def _json(body: dict[str, Any]) -> Upload:
         except UnicodeEncodeError:
             raise InvalidFile(f"Content of '{path}' is not valid Unicode text", details={"path": path}) from None
     return Upload({k: [v] for k, v in body.items() if k != "files"}, decoded)
+
+
+def upload_from_json(body: dict[str, Any]) -> Upload:
+    """An already parsed JSON body as an upload (a view that first looked at its other fields)."""
+    return _json(body)

@@ -11,6 +11,8 @@ from chalicelib.api.http import api_view, envelope, json_object, query_param, re
 from chalicelib.api.uploads import read_upload
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.paths import MAX_PATH_DEPTH
+from chalicelib.domain.source_archive import SOURCE_DOWNLOADS
+from chalicelib.domain.versions import is_latest
 from chalicelib.services.common import PageRequest
 from chalicelib.wiring import services
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic model
 bp = Blueprint(__name__)
 view = api_view(lambda: bp.current_request)
 UPLOAD_CONTENT_TYPES = ["application/json", "multipart/form-data"]
+VERSION_HEADER = "X-Spoke-Version"  # on reads through `latest`: the version it resolved to
 
 
 def _version_json(record: ModuleVersion, detailed: bool) -> dict:
@@ -76,11 +79,19 @@ def validate() -> Response:
                                                  upload.all("dependencies", "dependency")))
 
 
+def _alias_headers(requested: str, concrete: str) -> dict[str, str]:
+    """A read through `latest` names the version it resolved to (the body's `version` says it too)."""
+    return {VERSION_HEADER: concrete} if is_latest(requested) else {}
+
+
 @bp.route("/modules/{name}/versions/{version}/dependencies", methods=["GET"])
 @view
 def version_dependencies(name: str, version: str) -> Response:
-    resolved = services().versions.dependencies(request_context(bp.current_request), name, unquote(version))
-    return envelope({"module": name, "version": unquote(version), "dependencies": resolved})
+    requested = unquote(version)
+    concrete, resolved = services().versions.version_dependencies(request_context(bp.current_request), name,
+                                                                  requested)
+    return envelope({"module": name, "version": concrete, "dependencies": resolved},
+                    headers=_alias_headers(requested, concrete))
 
 
 @bp.route("/modules/{name}/dependents", methods=["GET"])
@@ -105,8 +116,9 @@ def list_versions(name: str) -> Response:
 @bp.route("/modules/{name}/versions/{version}", methods=["GET"])
 @view
 def get_version(name: str, version: str) -> Response:
-    record = services().versions.get(request_context(bp.current_request), name, unquote(version))
-    return envelope(_version_json(record, detailed=True))
+    requested = unquote(version)
+    record = services().versions.get(request_context(bp.current_request), name, requested)
+    return envelope(_version_json(record, detailed=True), headers=_alias_headers(requested, record.version))
 
 
 def _held_etags(header: str | None) -> frozenset[str]:
@@ -116,23 +128,37 @@ def _held_etags(header: str | None) -> frozenset[str]:
 
 
 def get_file(name: str, version: str, **segments: str) -> Response:
-    """Chalice has no greedy path parameter, so a route per directory depth lands here."""
+    """A file's bytes (GET) or only its headers (HEAD: the same status and headers, no body, no read of
+    the bytes). Chalice has no greedy path parameter, so a route per directory depth lands here."""
     request = bp.current_request
     path = "/".join(unquote(segments[f"p{i}"]) for i in range(len(segments)))
+    requested = unquote(version)
     held = _held_etags(request.headers.get("if-none-match"))
-    entry, content = services().versions.get_file(request_context(request), name, unquote(version), path,
-                                                  held)
-    headers = {"ETag": f'"{entry.sha256}"', "Cache-Control": "public, max-age=31536000, immutable",
-               "X-Checksum-SHA256": entry.sha256}
-    if content is None or "*" in held:
+    ctx = request_context(request)
+    found = services().versions.read_file(ctx, name, requested, path, held, with_content=request.method != "HEAD")
+    entry = found.entry
+    headers = {"ETag": f'"{entry.sha256}"', "X-Checksum-SHA256": entry.sha256,
+               "Cache-Control": _file_cache_control(ctx.org.is_default, is_latest(requested)),
+               **_alias_headers(requested, found.version)}
+    if entry.sha256 in held or "*" in held:
         return Response(body="", status_code=304, headers=headers)
-    return Response(body=content.decode("utf-8"), status_code=200,
-                    headers={**headers, "Content-Type": "text/plain; charset=utf-8"})
+    headers["Content-Type"] = "text/plain; charset=utf-8"
+    if found.content is None:  # HEAD: what GET would send, without the body
+        return Response(body="", status_code=200, headers={**headers, "Content-Length": str(entry.size)})
+    return Response(body=found.content.decode("utf-8"), status_code=200, headers=headers)
+
+
+def _file_cache_control(public: bool, through_alias: bool) -> str:
+    """A pinned version's file never changes: cache it for a year. Through `latest` it changes with the
+    next release: caches must revalidate (the ETag, the content's sha256, makes that a 304). A named
+    organization's files are private: no shared cache may keep them."""
+    audience = "public" if public else "private"
+    return f"{audience}, no-cache" if through_alias else f"{audience}, max-age=31536000, immutable"
 
 
 for _depth in range(1, MAX_PATH_DEPTH + 1):
     _route = "/modules/{name}/versions/{version}/files/" + "/".join(f"{{p{i}}}" for i in range(_depth))
-    bp.route(_route, methods=["GET"])(view(get_file))
+    bp.route(_route, methods=["GET", "HEAD"])(view(get_file))
 
 
 @bp.route("/languages", methods=["GET"])
@@ -154,10 +180,18 @@ def request_compilation(name: str, version: str) -> Response:
 @bp.route("/modules/{name}/versions/{version}/download/{language}", methods=["GET"])
 @view
 def download(name: str, version: str, language: str) -> Response:
+    """A compiled ZIP, or one of the source downloads (`proto`: the sources as a ZIP; `descriptor_set`:
+    the stored FileDescriptorSet): 302 to a presigned URL, or with `Accept: application/json` where it is."""
     request = bp.current_request
-    state, data = services().versions.download(request_context(request), name, unquote(version), language)
-    if state == "pending":
-        return envelope(data, 202, headers={"Retry-After": "5"})
+    requested = unquote(version)
+    if language in SOURCE_DOWNLOADS:
+        data = services().source_archives.download(request_context(request), name, requested, language)
+        concrete = data["version"]
+    else:
+        state, data, concrete = services().versions.download(request_context(request), name, requested, language)
+        if state == "pending":
+            return envelope(data, 202, headers={"Retry-After": "5", **_alias_headers(requested, concrete)})
     if "application/json" in request.headers.get("accept", ""):
-        return envelope(data)
-    return Response(body="", status_code=302, headers={"Location": data["url"]})
+        return envelope(data, headers=_alias_headers(requested, concrete))
+    return Response(body="", status_code=302, headers={"Location": data["url"], "Cache-Control": "no-store",
+                                                        **_alias_headers(requested, concrete)})

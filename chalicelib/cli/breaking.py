@@ -4,7 +4,9 @@ NEW and OLD are directories of .proto files (compiled with protoc; a buf.yaml v2
 module directories) or FileDescriptorSet images (`.binpb`, as `buf build -o` or `protoc
 --descriptor_set_out` write). The `breaking` section of a buf.yaml configures the rules, found like buf
 does: `--config`, else buf.yaml in the NEW directory, else (for an image) buf.yaml in the current
-directory; without any, buf's v1 default rules apply.
+directory; without any, buf's v1 default rules apply. `--path`/`--exclude-path` restrict both sides to
+some files (named relative to NEW, or as findings show them). `check()` is the one run shared by this
+argparse entry and the `spoke` CLI (spoke_cli/breaking.py, which adds `spoke://` registry versions).
 Exit codes follow buf: 0 no findings, 100 findings, 1 errors.
 """
 from __future__ import annotations
@@ -102,11 +104,13 @@ class Source:
         return self.prefixes.get(path, "")
 
 
-def load_input(location: str) -> Source:
+def load_input(location: str, imports: Sequence[bytes] = ()) -> Source:
+    """A directory compiled with protoc (its sources may import the files of `imports`, serialized
+    FileDescriptorSets), or a .binpb image."""
     path = Path(location)
     if path.is_dir():
         layout = layout_of(path)
-        fds = compile_directory(path, layout.roots)
+        fds = compile_directory(path, layout.roots, descriptor_set_in=imports)
         prefixes: dict[str, str] = {}
         for root in layout.roots:
             shown = os.path.normpath(os.path.join(location, root))
@@ -229,17 +233,18 @@ AgainstInput = Union[str, Callable[[], Source]]
 
 
 def check(new_location: str, against: AgainstInput, *, config: Optional[str] = None, error_format: str = "text",
-          paths: Sequence[str] = (), exclude_paths: Sequence[str] = (), out: TextIO | None = None,
-          err: TextIO | None = None) -> int:
+          paths: Sequence[str] = (), exclude_paths: Sequence[str] = (), imports: Sequence[bytes] = (),
+          out: TextIO | None = None, err: TextIO | None = None) -> int:
     """The whole `spoke breaking` run, shared by the argparse entry and the `spoke` CLI: `against` is a
-    location (directory or image) or a loader (e.g. a registry version's stored descriptor set).
+    location (directory or image) or a loader (e.g. a registry version's stored descriptor set);
+    `imports`: descriptor sets the NEW directory's sources may import (its registry dependencies).
     Prints findings to `out`, a `Failure: ...` to `err`; returns buf's exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
         breaking_config = load_config(new_location, config)
-        new = load_input(new_location)
-        old = against() if callable(against) else load_input(against)
+        new = load_input(new_location, imports)
+        old = against() if callable(against) else load_input(against, imports)
         targeted, excluded = _module_paths(paths, new_location), _module_paths(exclude_paths, new_location)
         new, old = restrict(new, targeted, excluded), restrict(old, targeted, excluded)
         if (paths or exclude_paths) and not new.fds.file and not old.fds.file:

@@ -39,9 +39,11 @@ def proto_files(directory: Path) -> list[str]:
 
 
 def compile_directory(
-    directory: str | os.PathLike[str], roots: Sequence[str] = (".",), limits: ProtocLimits = CLI_LIMITS
+    directory: str | os.PathLike[str], roots: Sequence[str] = (".",), limits: ProtocLimits = CLI_LIMITS,
+    descriptor_set_in: Sequence[bytes] = (),
 ) -> descriptor_pb2.FileDescriptorSet:
     """Compile every .proto under each root (relative to `directory`); the roots are the include paths.
+    `descriptor_set_in`: serialized sets (e.g. registry dependencies) whose files the sources may import.
 
     A plain directory has one root, itself; a buf.yaml v2 workspace lists its module directories.
     protoc runs as everywhere else (run_protoc): its own well-known types come first, so a vendored
@@ -72,7 +74,7 @@ def compile_directory(
             run = run_protoc([protoc], well_known=well_known, include=include,
                              options=[("--include_imports", None), ("--include_source_info", None),
                                       ("--descriptor_set_out", str(out))],
-                             inputs=inputs, limits=limits, cwd=str(base))
+                             inputs=inputs, limits=limits, cwd=str(base), descriptor_set_in=descriptor_set_in)
         except ValueError as error:
             raise CompileError(f"{directory}: {error}") from None
         except OSError as error:

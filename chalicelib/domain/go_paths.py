@@ -6,6 +6,7 @@ and import statements, so a path Go would refuse is refused here with the reason
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 MAX_GO_IMPORT_PATH = 256
 GO_IMPORT_PATH_RULE = ("a Go import path like github.com/acme/protos: '/'-separated elements of letters, "
@@ -56,3 +57,13 @@ def go_package_name(proto_package: str, import_path: str) -> str:
         name = import_path.rsplit("/", 1)[-1]
     name = _NOT_IDENTIFIER.sub("_", name.lower()) or "pb"
     return f"_{name}" if name[0].isdigit() else name
+
+
+@dataclass(frozen=True)
+class GoPrefix:
+    """Where a module's files without go_package go: `<path>/<directory of the file>`. `derived`: the
+    registry's path (not the module's go_package_prefix), whose Go packages are named after their proto
+    package."""
+
+    path: str
+    derived: bool = False

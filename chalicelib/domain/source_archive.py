@@ -14,6 +14,9 @@ import json
 import zipfile
 from typing import Any, Mapping
 
+PROTO = "proto"
+DESCRIPTOR_SET = "descriptor_set"
+SOURCE_DOWNLOADS = (PROTO, DESCRIPTOR_SET)  # names under download/ that are never compile languages
 MANIFEST_NAME = "spoke.manifest.json"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644  # a regular file, rw-r--r--

@@ -1,15 +1,20 @@
-"""Compatibility between stored versions: the contract's check, and the policy enforced on publish.
+"""Compatibility: the contract's check between stored versions, the same check of unpublished files
+against a stored version (what CI runs before it pushes), and the policy enforced on publish.
 
-Works on the descriptor sets stored at publish time: nothing is ever recompiled.
+Stored versions are compared through the descriptor sets stored at publish time: nothing is ever
+recompiled. Unpublished files are compiled by the same protoc judgement as publish and /validate
+(SchemaService: bounded, imports from the dependencies' stored descriptor sets) and never stored.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.dependencies import parse_dependencies
 from chalicelib.domain.errors import BreakingChange, ValidationFailed
 from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.policy import MAX_RULES, CompatibilityMode, CompatibilityPolicy
 from chalicelib.domain.roles import Action
+from chalicelib.domain.uploads import validate_upload
 from chalicelib.domain.versions import Version, parse_version
 from chalicelib.services.common import require, require_principal
 from chalicelib.services.modules import ModulesService
@@ -17,6 +22,11 @@ from chalicelib.services.ports import BlobsPort, RegistryPort
 
 if TYPE_CHECKING:  # the breaking engine and protobuf are imported where a check runs (lean cold start)
     from google.protobuf.descriptor_pb2 import FileDescriptorSet
+
+    from chalicelib.domain.breaking import BreakingConfig
+    from chalicelib.services.schemas import SchemaService
+
+DEFAULT_MAX_FILES = 5000
 
 
 def check_rule_ids(ids: list[str]) -> None:
@@ -48,10 +58,13 @@ def finding_json(finding: Any, used: list[str]) -> dict[str, Any]:
 
 
 class CompatibilityService:
-    def __init__(self, registry: RegistryPort, blobs: BlobsPort, modules: ModulesService) -> None:
+    def __init__(self, registry: RegistryPort, blobs: BlobsPort, modules: ModulesService,
+                 schemas: SchemaService | None = None, max_files: int = DEFAULT_MAX_FILES) -> None:
         self._registry = registry
         self._blobs = blobs
         self._modules = modules
+        self._schemas = schemas  # protoc, for unpublished files; None: only stored versions are checked
+        self._max_files = max_files
 
     def _descriptor(self, item: dict[str, Any]) -> FileDescriptorSet:
         paths = {f["path"] for f in self._blobs.get_manifest(item["manifest_sha256"])}
@@ -72,8 +85,38 @@ class CompatibilityService:
         module = self._modules.find(ctx, module_name)
         old = self._item(ctx, module, body.get("version1"), "version1")
         new = self._item(ctx, module, body.get("version2"), "version2")
-        use = body.get("use", list(module.compatibility.use))
-        except_ = body.get("except", list(module.compatibility.except_))
+        config = self._config(module, body.get("use"), body.get("except"))
+        return {**self._verdict(self._descriptor(new), self._descriptor(old), config),
+                "version1": old["version"], "version2": new["version"], "use": config.use,
+                "except": config.except_}
+
+    def check_files(self, ctx: RequestContext, module_name: str, against: Any, files: list[tuple[str, bytes]],
+                    dependencies: list[Any] | None, use: Any = None, except_: Any = None) -> dict[str, Any]:
+        """Would these unpublished files be compatible with the stored version `against`?
+
+        The files get publish's judgement (path grammar, bounds, protoc) and are never stored. Without
+        `dependencies` (None), they import from the dependencies `against` was published with."""
+        require(ctx, Action.READ)
+        require_principal(ctx.principal)
+        if self._schemas is None:
+            raise RuntimeError("CompatibilityService was built without a schema service")
+        module = self._modules.find(ctx, module_name)
+        old = self._item(ctx, module, against, "against")
+        config = self._config(module, use, except_)
+        uploads = validate_upload(files, self._max_files)
+        refs = parse_dependencies(old.get("dependencies", []) if dependencies is None else dependencies)
+        paths = {u.path for u in uploads}
+        compiled = self._schemas.compile(uploads, self._schemas.resolve(ctx.org.id, refs, paths))
+        new_fds = own_files(compiled.descriptor_set or b"", paths)
+        return {**self._verdict(new_fds, self._descriptor(old), config), "against": old["version"],
+                "files": len(uploads), "dependencies": [r.as_dict() for r in refs], "use": config.use,
+                "except": config.except_}
+
+    @staticmethod
+    def _config(module: Module, use: Any, except_: Any) -> BreakingConfig:
+        """The request's rules (`use`, `except`), else the module's policy; unknown IDs are refused."""
+        use = list(module.compatibility.use) if use is None else use
+        except_ = list(module.compatibility.except_) if except_ is None else except_
         if not isinstance(use, list) or not isinstance(except_, list) or len(use) + len(except_) > MAX_RULES or not all(
                 isinstance(i, str) and len(i) <= 64 for i in use + except_):
             raise ValidationFailed("use and except must be lists of buf rule or category IDs", validation_errors=[
@@ -82,12 +125,15 @@ class CompatibilityService:
 
         config = breaking.BreakingConfig(use=[i.upper() for i in use], except_=[i.upper() for i in except_])
         config.resolve()
-        new_fds, old_fds = self._descriptor(new), self._descriptor(old)
+        return config
+
+    @staticmethod
+    def _verdict(new_fds: FileDescriptorSet, old_fds: FileDescriptorSet, config: BreakingConfig) -> dict[str, Any]:
+        from chalicelib.domain import breaking
+
         findings = breaking.check_breaking(new_fds, old_fds, config)
         return {"compatible": not findings, "breaking_changes": [finding_json(f, config.use) for f in findings],
-                "warnings": breaking.additions(new_fds, old_fds),
-                "version1": old["version"], "version2": new["version"], "use": config.use,
-                "except": config.except_}
+                "warnings": breaking.additions(new_fds, old_fds)}
 
     def enforce(self, org_id: str, module: Module, version: Version, descriptor_set: bytes, paths: set[str]
                 ) -> list[str]:

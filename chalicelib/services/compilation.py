@@ -24,7 +24,9 @@ from typing import Any, Callable, Protocol
 
 from chalicelib.domain.compile_status import abandoned_as_failed
 from chalicelib.domain.errors import CompilationFailed, UnknownLanguage, ValidationFailed
-from chalicelib.domain.models import OutboxMessage, RequestContext
+from chalicelib.domain.go_paths import DEFAULT_GO_MODULE_HOST, GoPrefix, registry_go_prefix
+from chalicelib.domain.models import Organization, OutboxMessage, RequestContext
+from chalicelib.domain.names import DEFAULT_ORG_ID, DEFAULT_ORG_SLUG
 from chalicelib.domain.roles import Action
 from chalicelib.services.common import iso_utc, require, utc_now
 from chalicelib.services.events import EventPublisher
@@ -55,15 +57,25 @@ class GeneratorPort(Protocol):
     def versions(self) -> dict[str, str]: ...
     def generate(self, files: dict[str, bytes], dependency_files: dict[str, bytes], languages: list[str],
                  go_package_prefix: str | None = None, module: str = "", version: str = "",
-                 descriptor_set: bytes | None = None) -> Any: ...
+                 descriptor_set: bytes | None = None, go_default_prefix: str | None = None,
+                 go_dependency_prefixes: dict[str, GoPrefix] | None = None) -> Any: ...
+
+
+class OrganizationLookup(Protocol):
+    """The one read a compile job makes of organizations: the slug in its registry-derived Go paths."""
+
+    def get_organization(self, org_id: str) -> Organization | None: ...
 
 
 class CompilationService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, generator: GeneratorPort,
                  languages: dict[str, str], url_ttl_seconds: int, events: EventPublisher, *,
                  lease_seconds: int = 900, clock: Callable[[], datetime] | None = None,
-                 plans: Plans | None = None) -> None:
+                 plans: Plans | None = None, organizations: OrganizationLookup | None = None,
+                 go_module_host: str = DEFAULT_GO_MODULE_HOST) -> None:
         self._plans = plans  # the plan table (compiles per day); None: no quotas
+        self._organizations = organizations  # org slugs for derived Go paths; None: the org id stands in
+        self._go_module_host = go_module_host
         self._events = events
         self._registry = registry
         self._blobs = blobs
@@ -160,8 +172,11 @@ class CompilationService:
         if not todo:
             return item
         try:
-            result = self._generator.generate(*self._sources(item), todo, module=module, version=item["version"],
-                                              go_package_prefix=item.get("go_package_prefix"),
+            files, dependency_files, owners = self._sources(item)
+            prefix, default_prefix, dependency_prefixes = self._go_prefixes(org_id, module, todo, owners)
+            result = self._generator.generate(files, dependency_files, todo, module=module, version=item["version"],
+                                              go_package_prefix=prefix, go_default_prefix=default_prefix,
+                                              go_dependency_prefixes=dependency_prefixes,
                                               descriptor_set=self._blobs.get_descriptor_set(
                                                   item["descriptor_set_sha256"]))
         except Exception as error:
@@ -184,6 +199,34 @@ class CompilationService:
         # (a receive that resumed an expired claim may have finished it first).
         return self._registry.set_compilation(org_id, module, sort_key, statuses, unless_job_finished=job,
                                               outbox=announce)
+
+    def _go_prefixes(self, org_id: str, module_name: str, languages: list[str], owners: dict[str, str]
+                     ) -> tuple[str | None, str | None, dict[str, GoPrefix]]:
+        """(the module's go_package_prefix as it is NOW, the registry's derived prefix when it has none,
+        {dependency file: its own module's prefix}).
+
+        Read at compile time, not from the version: a PATCH of the prefix followed by a recompile fixes
+        a version's Go code. Only Go jobs pay for the reads (one per module, and the organization's slug)."""
+        if "go" not in languages:
+            return None, None, {}
+        slug: list[str] = []  # read once, when a derived path needs it
+
+        def prefix_of(name: str) -> GoPrefix | None:
+            module = self._registry.get_module(org_id, name)
+            if module is not None and module.go_package_prefix:
+                return GoPrefix(module.go_package_prefix)
+            if not slug:
+                org = self._organizations.get_organization(org_id) if self._organizations is not None else None
+                slug.append(org.slug if org is not None else (DEFAULT_ORG_SLUG if org_id == DEFAULT_ORG_ID else org_id))
+            derived = registry_go_prefix(self._go_module_host, slug[0], name)
+            return GoPrefix(derived, derived=True) if derived else None
+
+        own = prefix_of(module_name)
+        by_module = {name: prefix_of(name) for name in sorted(set(owners.values()))}
+        dependency_prefixes = {file: by_module[name] for file, name in owners.items() if by_module[name] is not None}
+        if own is None:
+            return None, None, dependency_prefixes
+        return (None, own.path, dependency_prefixes) if own.derived else (own.path, None, dependency_prefixes)
 
     def _claim(self, job: str, wanted: list[str], claim: str, final_attempt: bool
                ) -> Callable[[Statuses], Statuses]:
@@ -229,12 +272,15 @@ class CompilationService:
                                          data)]
         return follow_up
 
-    def _sources(self, item: dict[str, Any]) -> tuple[dict[str, bytes], dict[str, bytes]]:
-        """The version's files and its dependencies': one read of each version's pack (versions stored
-        before packs: one read per file)."""
+    def _sources(self, item: dict[str, Any]) -> tuple[dict[str, bytes], dict[str, bytes], dict[str, str]]:
+        """The version's files, its dependencies' and which module each dependency file comes from: one
+        read of each version's pack (versions stored before packs: one read per file)."""
         from chalicelib.services.schemas import stored_manifest
 
         dependency_files: dict[str, bytes] = {}
+        owners: dict[str, str] = {}
         for dependency in item.get("resolved_dependencies", []):
-            dependency_files.update(self._blobs.read_files(self._blobs.read_manifest(dependency["manifest_sha256"])))
-        return self._blobs.read_files(stored_manifest(self._blobs, item)), dependency_files
+            files = self._blobs.read_files(self._blobs.read_manifest(dependency["manifest_sha256"]))
+            dependency_files.update(files)
+            owners.update({path: dependency["module"] for path in files})
+        return self._blobs.read_files(stored_manifest(self._blobs, item)), dependency_files, owners

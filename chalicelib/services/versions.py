@@ -7,6 +7,7 @@ read. Versions stored before packs (one blob per file) are read the same way.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.dependencies import DependencyRef, parse_dependencies
@@ -28,6 +29,15 @@ if TYPE_CHECKING:  # publishing from an upload is rare: its module (and the arch
     from chalicelib.services.uploads import UploadsService
 
 INLINE_MANIFEST_MAX_FILES = 200
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """One file of a version as a read found it: the concrete version, the entry, its bytes (None: the
+    caller holds them already, or asked for the entry only)."""
+    version: str
+    entry: FileEntry
+    content: bytes | None
 INLINE_MANIFEST_MAX_BYTES = 32 * 1024
 
 
@@ -173,8 +183,14 @@ class VersionsService:
 
     def dependencies(self, ctx: RequestContext, module_name: str, version_text: str) -> list[dict[str, str]]:
         """The resolved transitive set, as protoc saw it at publish time."""
+        return self.version_dependencies(ctx, module_name, version_text)[1]
+
+    def version_dependencies(self, ctx: RequestContext, module_name: str, version_text: str
+                             ) -> tuple[str, list[dict[str, str]]]:
+        """The concrete version (`latest` resolved) and its resolved transitive dependencies."""
         item = self._version_item(ctx, module_name, version_text)
-        return [{"module": d["module"], "version": d["version"]} for d in item.get("resolved_dependencies", [])]
+        return item["version"], [{"module": d["module"], "version": d["version"]}
+                                 for d in item.get("resolved_dependencies", [])]
 
     def dependents(self, ctx: RequestContext, module_name: str) -> list[dict[str, str]]:
         require(ctx, Action.READ)
@@ -207,8 +223,11 @@ class VersionsService:
         return self._compilation.request(ctx, self._modules.find_version(ctx, module, version_text), languages)
 
     def download(self, ctx: RequestContext, module_name: str, version_text: str, language: str
-                 ) -> tuple[str, dict[str, Any]]:
-        return self._compilation.download(self._version_item(ctx, module_name, version_text), language)
+                 ) -> tuple[str, dict[str, Any], str]:
+        """The compiled ZIP's state and data (see CompilationService.download), and the concrete version."""
+        item = self._version_item(ctx, module_name, version_text)
+        state, data = self._compilation.download(item, language)
+        return state, data, item["version"]
 
     def get(self, ctx: RequestContext, module_name: str, version_text: str) -> ModuleVersion:
         item = self._compilation.as_seen(self._version_item(ctx, module_name, version_text))
@@ -229,6 +248,13 @@ class VersionsService:
                  held_sha256s: frozenset[str] = frozenset()) -> tuple[FileEntry, bytes | None]:
         """The file's entry, and its bytes unless the caller already holds them (matching ETag): one ranged
         read of the version's pack (a small version's manifest is in its item)."""
+        found = self.read_file(ctx, module_name, version_text, path, held_sha256s)
+        return found.entry, found.content
+
+    def read_file(self, ctx: RequestContext, module_name: str, version_text: str, path: str,
+                  held_sha256s: frozenset[str] = frozenset(), with_content: bool = True) -> FileRead:
+        """As `get_file`, naming the concrete version (`latest` resolved); `with_content` False (HEAD):
+        the entry alone, no read of the pack."""
         item = self._version_item(ctx, module_name, version_text)
         manifest = stored_manifest(self._blobs, item)
         packed = manifest.find(path)
@@ -236,6 +262,6 @@ class VersionsService:
             raise FileNotFound(f"File '{path}' not found in {item['module']} {item['version']}",
                                details={"path": path})
         entry = FileEntry(path=packed.path, size=packed.size, sha256=packed.sha256)
-        if entry.sha256 in held_sha256s:
-            return entry, None
-        return entry, self._blobs.read_file(manifest, packed)
+        if entry.sha256 in held_sha256s or not with_content:
+            return FileRead(item["version"], entry, None)
+        return FileRead(item["version"], entry, self._blobs.read_file(manifest, packed))

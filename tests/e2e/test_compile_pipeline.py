@@ -40,7 +40,6 @@ EXPECTED = {
              "acme/shop/v1/StatusOuterClass.java"],
     "kotlin": ["acme/shop/v1/OrderKt.kt", "acme/shop/v1/OrderOuterClass.java"],
     "php": ["GPBMetadata/Acme/Shop/V1/Order.php", "Acme/Shop/V1/Order.php", "Acme/Shop/V1/Status.php"],
-    "descriptor_set": ["descriptor_set.binpb"],
 }
 
 
@@ -110,17 +109,19 @@ def test_every_language_compiles_and_downloads(api_url: str, token: str, unique:
 
 def test_a_plugin_failure_shows_failed_and_download_says_so(api_url: str, token: str,
                                                              unique: Callable[[str], str]) -> None:
-    # Given a module whose file has no go_package and no prefix: protoc-gen-go must refuse it
+    # Given a module whose files give one Go import path two package names: protoc-gen-go must refuse it
     headers = {"Authorization": f"Bearer {token}"}
     module = unique("nogo")
     assert requests.post(f"{api_url}/modules", json={"name": module}, headers=headers, timeout=10).status_code == 201
     reply = requests.post(f"{api_url}/modules/{module}/versions", headers=headers, timeout=60, json={
-        "version": "v1.0.0", "files": {"plain.proto": 'syntax = "proto3";\nmessage Plain { int32 x = 1; }\n'}})
+        "version": "v1.0.0", "files": {
+            "a.proto": 'syntax = "proto3";\noption go_package = "example.com/x;a";\nmessage A { int32 x = 1; }\n',
+            "b.proto": 'syntax = "proto3";\noption go_package = "example.com/x;b";\nmessage B { int32 x = 1; }\n'}})
     assert reply.status_code == 201, reply.text
     statuses = _wait_compiled(api_url, module, "v1.0.0", headers)
     # Then go failed with protoc-gen-go's own message while the others succeeded
     assert statuses["go"]["status"] == "failed"
-    assert "unable to determine Go import path" in statuses["go"]["error"]
+    assert "inconsistent names" in statuses["go"]["error"]
     assert statuses["python"]["status"] == "succeeded"
     download = requests.get(f"{api_url}/modules/{module}/versions/v1.0.0/download/go", timeout=10)
     assert download.status_code == 422 and download.json()["error"]["code"] == "COMPILATION_FAILED"

@@ -64,7 +64,7 @@ CASES = [
      "UNSUPPORTED_MEDIA_TYPE"),
     ("unknown module", "GET", "/modules/nope", None, None, 404, "MODULE_NOT_FOUND"),
     ("unknown version", "GET", "/modules/user/versions/v9.9.9", None, None, 404, "VERSION_NOT_FOUND"),
-    ("malformed version in path", "GET", "/modules/user/versions/latest", None, None, 400, "INVALID_VERSION"),
+    ("malformed version in path", "GET", "/modules/user/versions/Latest", None, None, 400, "INVALID_VERSION"),
     ("unknown file", "GET", "/modules/user/versions/v0.1.0/files/nope.proto", None, None, 404, "FILE_NOT_FOUND"),
     ("page size over 100", "GET", "/modules?page_size=101", None, None, 400, "VALIDATION_ERROR"),
     ("page not a number", "GET", "/modules?page=abc", None, None, 400, "VALIDATION_ERROR"),

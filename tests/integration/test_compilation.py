@@ -55,7 +55,9 @@ def test_publish_queues_every_language_as_pending(api: Api, published: dict) -> 
     assert version["compiled_languages"] == []
     assert {s["status"] for s in version["compilation"].values()} == {"pending"}
     assert set(published["job"]["languages"]) == set(version["compilation"]) >= {
-        "go", "python", "java", "cpp", "csharp", "kotlin", "ruby", "php", "objc", "pyi", "descriptor_set"}
+        "go", "python", "java", "cpp", "csharp", "kotlin", "ruby", "php", "objc", "pyi"}
+    # (the descriptor set and the sources are downloads of their own, never compiled: see test_latest_and_sources)
+    assert not {"descriptor_set", "proto"} & set(version["compilation"])
     pending = api.get("/modules/user/versions/v1.0.0/download/python")
     assert pending.status == 202 and pending.data["status"] == "pending"
 
@@ -66,7 +68,7 @@ def test_the_compile_function_builds_zips_behind_presigned_urls(api: Api, client
     # Then nothing failed as a record, and python is compiled
     assert payload == {"batchItemFailures": []}
     version = api.get("/modules/user/versions/v1.0.0").data
-    assert "python" in version["compiled_languages"] and "descriptor_set" in version["compiled_languages"]
+    assert "python" in version["compiled_languages"]
     status = version["compilation"]["python"]
     assert status["status"] == "succeeded" and status["size"] > 0
     # And download redirects to a presigned URL that serves the ZIP
@@ -146,10 +148,9 @@ def test_a_compile_over_its_bound_fails_each_language_with_the_bound(api: Api, c
     assert payload == {"batchItemFailures": []}
     compilation = api.get("/modules/user/versions/v1.0.0").data["compilation"]
     bound = "protoc went over its time limit of 0.001 s"
-    builtin = sorted(set(compilation) - {"descriptor_set", "go"})  # go also needs protoc-gen-go installed
+    builtin = sorted(set(compilation) - {"go"})  # go also needs protoc-gen-go installed
     assert len(builtin) >= 8
     assert {name: (compilation[name]["status"], compilation[name]["error"]) for name in builtin} == {
         name: ("failed", bound) for name in builtin}
-    assert compilation["descriptor_set"]["status"] == "succeeded"   # the stored one: no protoc run
     failed = api.get("/modules/user/versions/v1.0.0/download/python")
     assert (failed.status, failed.code) == (422, "COMPILATION_FAILED") and bound in failed.body["error"]["message"]

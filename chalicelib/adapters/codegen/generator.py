@@ -9,10 +9,11 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from google.protobuf import descriptor_pb2
 
+from chalicelib.domain.go_paths import GoPrefix
 from chalicelib.adapters.protoc import (Option, ProtocInput, ProtocLimits, ProtocRun, find_protoc,
                                         find_well_known_include, run_protoc, write_source_trees)
 from chalicelib.adapters.codegen.languages import (DESCRIPTOR_SET_NAME, GRPC_TOOLS, LANGUAGES, MANIFEST_NAME,
@@ -140,9 +141,15 @@ class CodeGenerator:
 
     def generate(self, files: dict[str, bytes], dependency_files: dict[str, bytes], languages: list[str],
                  go_package_prefix: str | None = None, module: str = "", version: str = "",
-                 descriptor_set: bytes | None = None) -> GenerationResult:
+                 descriptor_set: bytes | None = None, go_default_prefix: str | None = None,
+                 go_dependency_prefixes: Mapping[str, GoPrefix] | None = None) -> GenerationResult:
         """`descriptor_set`: the version's FileDescriptorSet if already built (the registry stores one at
-        publish), so that protoc runs once, with every output; without it a first pass builds it."""
+        publish), so that protoc runs once, with every output; without it a first pass builds it.
+
+        Go import paths of files without go_package: under `go_package_prefix` (the module's), else under
+        `go_default_prefix` (the registry's, `<host>/gen/go/<org>/<module>`), whose Go packages are then
+        named after their proto package as buf's managed mode does (`user.v1` -> `userv1`). A dependency's
+        files without go_package: under their module's prefix, `go_dependency_prefixes` (file -> prefix)."""
         requested = list(dict.fromkeys(languages))
         unknown = [name for name in requested if name not in LANGUAGES]
         if unknown:
@@ -154,7 +161,8 @@ class CodeGenerator:
             return GenerationResult({}, versions)
         with tempfile.TemporaryDirectory(prefix="spoke-codegen-") as work:
             return _Generation(self, work, files, dependency_files, requested, go_package_prefix,
-                               module, version, versions).run(descriptor_set)
+                               module, version, versions, go_default_prefix,
+                               go_dependency_prefixes).run(descriptor_set)
 
     def _run(self, program: Sequence[str], include: Sequence[str], options: Sequence[Option],
              inputs: Sequence[ProtocInput], env: dict[str, str] | None = None,
@@ -180,9 +188,12 @@ class _Generation:
 
     def __init__(self, generator: CodeGenerator, work: str, files: dict[str, bytes],
                  dependency_files: dict[str, bytes], requested: list[str], prefix: str | None,
-                 module: str, version: str, versions: dict[str, str]) -> None:
+                 module: str, version: str, versions: dict[str, str], default_prefix: str | None = None,
+                 dependency_prefixes: Mapping[str, GoPrefix] | None = None) -> None:
         self.g, self.work, self.files, self.requested = generator, work, files, requested
         self.prefix, self.module, self.version, self.versions = prefix, module, version, versions
+        self.default_prefix = default_prefix if not (prefix or "").strip() else None
+        self.dependency_prefixes = dict(dependency_prefixes or {})
         self.src, self.deps = write_source_trees(work, files, dependency_files)
         self.names = sorted(files)
         self.inputs: list[ProtocInput] = [(self.src, name) for name in self.names]
@@ -190,6 +201,7 @@ class _Generation:
         self.go: dict[str, object] | None = None
         self.with_services: list[str] = []                  # own files with services
         self.go_packages: dict[str, str | None] = {}        # every file → its go_package option
+        self.proto_packages: dict[str, str] = {}            # every file → its proto package
 
     def out_dir(self, language: str, fresh: bool = False) -> str:
         path = os.path.join(self.work, "out", language)
@@ -220,6 +232,7 @@ class _Generation:
         self.with_services = sorted(f.name for f in fds.file if f.name in self.files and f.service)
         self.go_packages = {f.name: (f.options.go_package if f.options.HasField("go_package") else None)
                             for f in fds.file}
+        self.proto_packages = {f.name: f.package for f in fds.file}
 
         plans = {name: self.plan(name) for name in self.requested if name != "descriptor_set"}
         runnable = [name for name, plan in plans.items() if plan.error is None]
@@ -254,7 +267,8 @@ class _Generation:
         language, plan = LANGUAGES[name], _Plan()
         plan.flags = list(language.protoc_flags)
         if name == "go":
-            go_plan = go_import_plan(self.go_packages, self.prefix)
+            own = GoPrefix(self.default_prefix, derived=True) if self.default_prefix else self.prefix
+            go_plan = go_import_plan(self.go_packages, own, self.proto_packages, self.dependency_prefixes)
             if go_plan.invalid:
                 # a go_package Go would refuse must not become a go.mod module path or an import
                 return _Plan(error="Go output needs valid Go import paths: " + "; ".join(go_plan.invalid[:10]))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 
-from chalicelib.domain.go_paths import go_import_path_problem
+from chalicelib.domain.go_paths import GoPrefix, go_import_path_problem, go_package_name
 from chalicelib.adapters.protoc import check_input_name
 from chalicelib.adapters.codegen.languages import (ERROR_LIMIT, GRPC_GO_SUPPORT_PACKAGE, MANIFEST_SCHEMA, RUNTIME_MAJOR,
                                                    ZIP_DATE)
@@ -28,23 +28,51 @@ class GoImportPlan:
     invalid: tuple[str, ...] = ()        # "file: why": import paths Go refuses (e.g. go_package "../../x")
 
 
-def go_import_plan(go_packages: Mapping[str, str | None], prefix: str | None) -> GoImportPlan:
-    """go_packages: {proto file: its go_package option or None}, for the files and all their imports."""
-    prefix = (prefix or "").strip().rstrip("/") or None
-    import_paths, mappings, missing, invalid = {}, {}, [], []
+def go_import_plan(go_packages: Mapping[str, str | None], prefix: str | GoPrefix | None,
+                   proto_packages: Mapping[str, str] | None = None,
+                   file_prefixes: Mapping[str, GoPrefix] | None = None) -> GoImportPlan:
+    """go_packages: {proto file: its go_package option or None}, for the files and all their imports.
+
+    A file without go_package goes under `<prefix>/<its directory>`: its own entry in `file_prefixes` (a
+    dependency's files, under that module's prefix), else `prefix` (a plain string: a module's own
+    go_package_prefix). Files under a derived prefix (the registry's) get the Go package name buf's
+    managed mode gives from proto_packages ({file: proto package}; `user.v1` -> `userv1`) when the files
+    that share their import path agree on one proto package; others keep protoc-gen-go's default name."""
+    own = GoPrefix(prefix) if isinstance(prefix, str) else prefix
+    import_paths, mappings, missing, invalid, named = {}, {}, [], [], set()
     for name in sorted(go_packages):
         option = go_packages[name]
+        chosen = (file_prefixes or {}).get(name, own)
         if option:
             import_paths[name] = option.split(";", 1)[0]
             problem = go_import_path_problem(import_paths[name])
             if problem:
                 invalid.append(f"{name}: go_package \"{option[:80]}\" is not a Go import path ({problem})")
-        elif prefix:
-            directory = posixpath.dirname(name)
-            mappings[name] = import_paths[name] = f"{prefix}/{directory}" if directory else prefix
+        elif chosen is not None and chosen.path.strip().rstrip("/"):
+            root, directory = chosen.path.strip().rstrip("/"), posixpath.dirname(name)
+            mappings[name] = import_paths[name] = f"{root}/{directory}" if directory else root
+            if chosen.derived:
+                named.add(name)
         else:
             missing.append(name)
+    if named:
+        mappings = _named_mappings(mappings, proto_packages or {}, named)
     return GoImportPlan(import_paths, mappings, tuple(missing), tuple(invalid))
+
+
+def _named_mappings(mappings: Mapping[str, str], proto_packages: Mapping[str, str], named: set[str]
+                    ) -> dict[str, str]:
+    """`path;name` for the `named` files whose import path's files share one proto package (protoc-gen-go
+    refuses one Go package with two names, so a path whose files disagree keeps its default name)."""
+    by_path: dict[str, set[str]] = {}
+    for file_name, path in mappings.items():
+        by_path.setdefault(path, set()).add(proto_packages.get(file_name, ""))
+    result = dict(mappings)
+    for file_name in named:
+        path = mappings[file_name]
+        if len(by_path[path]) == 1:
+            result[file_name] = f"{path};{go_package_name(next(iter(by_path[path])), path)}"
+    return result
 
 
 def go_m_flags(mappings: Mapping[str, str], option: str = "go_opt") -> list[str]:

@@ -221,3 +221,19 @@ def test_each_fake_implements_its_port_as_declared_today(port, fake):
         actual = [(p.name, p.kind, p.default is inspect.Parameter.empty)
                   for p in inspect.signature(getattr(fake, name)).parameters.values()]
         assert actual == wanted, f"{fake.__name__}.{name}{inspect.signature(getattr(fake, name))} != port's"
+
+
+def test_latest_release_skips_pre_releases_above_it_and_the_source_archive_is_recorded(stores):
+    # Given releases, with more pre-releases above the highest than one page of the Query holds
+    org, _ = _org(stores)
+    stores.registry.create_module(Module(org_id=org.id, name="user", created_at=NOW, updated_at=NOW))
+    assert stores.registry.latest_release(org.id, "user") is None
+    for text in ("v1.0.0", "v1.1.0", "v1.2.0-rc.1", *(f"v2.0.0-rc.{i}" for i in range(15))):
+        stores.registry.create_version(_version(org.id, "user", text), NOW)
+    # Then latest is the highest release
+    latest = stores.registry.latest_release(org.id, "user")
+    assert latest is not None and latest["version"] == "v1.1.0"
+    # And a source archive recorded on it is read back with the version
+    stores.registry.set_source_archive(org.id, "user", latest["sort_key"], {"sha256": "abc", "size": 3})
+    assert stores.registry.get_version(org.id, "user", latest["sort_key"])["source_archive"] == {
+        "sha256": "abc", "size": 3}
