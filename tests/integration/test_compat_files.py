@@ -11,21 +11,11 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
 from tests.integration.api import Api, multipart
+# The sources of test_compatibility (v1.0.0, the same plus a field, the same minus one) and its fixture
+# `token`: a signed-in user whose module `user` is at v1.0.0.
+from tests.integration.test_compatibility import V1, V1_1 as ADDED, V2 as DELETED, token  # noqa: F401
 
-V1 = 'syntax = "proto3";\npackage user.v1;\nmessage User {\n  string id = 1;\n  string email = 2;\n}\n'
-ADDED = ('syntax = "proto3";\npackage user.v1;\nmessage User {\n  string id = 1;\n  string email = 2;\n'
-         '  string phone_number = 3;\n}\n')
-DELETED = 'syntax = "proto3";\npackage user.v1;\nmessage User {\n  string id = 1;\n}\n'
 CHECK = "/modules/user/compatibility/check"
-
-
-@pytest.fixture
-def token(api: Api) -> str:
-    """Given module `user` with v1.0.0 published."""
-    token = api.signed_up()[0]
-    api.module(token, "user")
-    assert api.publish(token, "user", "v1.0.0", files={"user.proto": V1}).status == 201
-    return token
 
 
 def _objects(env: dict[str, str]) -> int:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import httpx
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-import spoke_cli.breaking as breaking_cli
 from chalicelib.cli.compile_dir import compile_directory
 from chalicelib.cli.main import main as legacy_main
-from spoke_cli import config
 from spoke_cli.main import app
 from tests.unit.client.fakes import BASE, S3, Server, envelope, error
 
@@ -48,29 +46,6 @@ def publish(server: Server, module: str, version: str, files: dict[str, str], im
         {"url": f"{S3}/{module}-{version}.binpb", "size": len(image),
          "sha256": sha256 or hashlib.sha256(image).hexdigest(), "expires_at": "2026-01-01T01:00:00Z"}))
     server.on("GET", f"{S3}/{module}-{version}.binpb", httpx.Response(200, content=image))
-
-
-@pytest.fixture
-def server() -> Server:
-    return Server()
-
-
-@pytest.fixture
-def spoke(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """Runs `spoke ...` in tmp_path against the scripted registry (the real option/credential handling)."""
-    real_client_from = config.client_from
-
-    def scripted_client(opts: config.GlobalOptions, **kwargs: Any) -> Any:
-        return real_client_from(opts, transport=httpx.MockTransport(server), sleep=lambda _: None, **kwargs)
-
-    monkeypatch.setattr(breaking_cli, "client_from", scripted_client)
-    monkeypatch.chdir(tmp_path)
-    env = {"SPOKE_URL": BASE, "SPOKE_TOKEN": "tok-ci", "SPOKE_ORG": None, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(app, list(args), env=env)
-
-    return run
 
 
 def test_unchanged_sources_exit_0_silently(tmp_path: Path, server: Server, spoke: Callable[..., Result]) -> None:

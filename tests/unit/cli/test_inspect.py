@@ -8,33 +8,12 @@ from typing import Any, Callable
 
 import httpx
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-import spoke_cli.inspect as inspect_cli
-from spoke_cli import config
 from spoke_cli.main import app
 from tests.unit.client.fakes import BASE, Server, envelope, error, json_body
 
 USER_PROTO = 'syntax = "proto3";\npackage user.v1;\nmessage User { string id = 1; }\n'
-
-
-@pytest.fixture
-def server() -> Server:
-    return Server()
-
-
-@pytest.fixture
-def spoke(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """Runs `spoke ...` in tmp_path against the scripted registry (the real option/credential handling)."""
-    real_client_from = config.client_from
-
-    def scripted_client(opts: config.GlobalOptions, **kwargs: Any) -> Any:
-        return real_client_from(opts, transport=httpx.MockTransport(server), sleep=lambda _: None, **kwargs)
-
-    monkeypatch.setattr(inspect_cli, "client_from", scripted_client)
-    monkeypatch.chdir(tmp_path)
-    env = {"SPOKE_URL": BASE, "SPOKE_TOKEN": "tok-ci", "SPOKE_ORG": None, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    return lambda *args: CliRunner().invoke(app, list(args), env=env)
 
 
 def module_json(name: str, count: int) -> dict[str, Any]:
