@@ -1,8 +1,8 @@
-"""In-memory fakes of ApiTokensPort and CountersPort (part of tests/unit/services/fakes.py's family).
+"""In-memory fake of ApiTokensPort (part of tests/unit/services/fakes.py's family; CountersPort's fake is
+in fakes_rate_limits.py).
 
-They mirror the adapters where a service can tell: the per-user bound is a condition of the create,
-delete of an unknown token is TOKEN_NOT_FOUND, a use is recorded at most once a minute, counters are
-per (key, window)."""
+It mirrors the adapter where a service can tell: the per-user bound is a condition of the create,
+delete of an unknown token is TOKEN_NOT_FOUND, a use is recorded at most once a minute."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -47,22 +47,3 @@ class FakeApiTokens:
             return False
         self.by_hash[token_hash] = replace(token, last_used_at=used_at, last_used_epoch=used_epoch)
         return True
-
-
-class FakeCounters:
-    """CountersPort: hits per (key, window start); `broken` makes every call fail (fail-open tests)."""
-
-    def __init__(self) -> None:
-        self.hits: dict[tuple[str, int], int] = {}
-        self.broken = False
-
-    def increment(self, key: str, window_start: int, expires_at: int) -> int:
-        if self.broken:
-            raise ConnectionError("the table is unreachable")
-        self.hits[(key, window_start)] = self.hits.get((key, window_start), 0) + 1
-        return self.hits[(key, window_start)]
-
-    def peek(self, key: str, window_start: int) -> int:
-        if self.broken:
-            raise ConnectionError("the table is unreachable")
-        return self.hits.get((key, window_start), 0)

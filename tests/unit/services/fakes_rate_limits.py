@@ -5,7 +5,8 @@ from collections import Counter
 
 
 class FakeCounters:
-    """Counts per (key, window start) like one counter item each; `failure` makes every increment raise."""
+    """CountersPort (rate limits, login throttling): counts per (key, window start) like one counter item
+    each; `failure` makes every call raise (the fail-open tests)."""
 
     def __init__(self) -> None:
         self.hits: Counter[tuple[str, int]] = Counter()
@@ -20,4 +21,6 @@ class FakeCounters:
         return self.hits[(key, window_start)]
 
     def peek(self, key: str, window_start: int) -> int:
+        if self.failure is not None:
+            raise self.failure
         return self.hits[(key, window_start)]

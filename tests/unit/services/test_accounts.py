@@ -16,7 +16,8 @@ from chalicelib.services.api_tokens import ApiTokensService
 from chalicelib.services.common import require
 from chalicelib.services.organizations import OrganizationsService
 from tests.unit.services.fakes import FakeAccounts, FakeOrganizations, FakePasswords, FakeTokens
-from tests.unit.services.fakes_accounts import FakeApiTokens, FakeCounters
+from tests.unit.services.fakes_accounts import FakeApiTokens
+from tests.unit.services.fakes_rate_limits import FakeCounters
 
 PASSWORD = "correct-horse-battery-staple"
 START = 1_800_000_000  # FakeTokens' clock: a window of the throttle starts here (a multiple of 900)
@@ -207,7 +208,7 @@ def test_successful_logins_do_not_count(accounts):
 def test_a_broken_counter_store_neither_locks_out_nor_hides_wrong_passwords(accounts):
     # Given the counters failing
     accounts.service.register("ada@example.com", PASSWORD)
-    accounts.counters.broken = True
+    accounts.counters.failure = ConnectionError("the table is unreachable")
     # Then a wrong password is still INVALID_CREDENTIALS and a right one signs in (fail open)
     with pytest.raises(InvalidCredentials):
         accounts.service.login("ada@example.com", "wrong password", "10.0.0.1")
