@@ -184,40 +184,6 @@ class Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    env = os.environ
-    values = {
-        "stage": env.get("SPOKE_STAGE", "local"),
-        "table_name": env.get("SPOKE_TABLE_NAME"),
-        "bucket_name": env.get("SPOKE_BUCKET_NAME"),
-        "compile_queue_name": env.get("SPOKE_COMPILE_QUEUE_NAME"),
-        "events_queue_name": env.get("SPOKE_EVENTS_QUEUE_NAME"),
-        "jwt_secret": env.get("SPOKE_JWT_SECRET"),
-        "jwt_secret_parameter": env.get("SPOKE_JWT_SECRET_PARAMETER"),
-        "token_ttl_seconds": env.get("SPOKE_TOKEN_TTL_SECONDS", 24 * 3600),
-        "max_body_bytes": env.get("SPOKE_MAX_BODY_BYTES", 4 * 1024 * 1024),
-        "max_files_per_version": env.get("SPOKE_MAX_FILES_PER_VERSION", 5000),
-        "download_url_ttl_seconds": env.get("SPOKE_DOWNLOAD_URL_TTL_SECONDS", 900),
-        "password_hash_time_cost": env.get("SPOKE_PASSWORD_HASH_TIME_COST", 3),
-        "password_hash_memory_kib": env.get("SPOKE_PASSWORD_HASH_MEMORY_KIB", 65536),
-        "webhook_timeout_seconds": env.get("SPOKE_WEBHOOK_TIMEOUT_SECONDS"),
-        "webhook_max_attempts": env.get("SPOKE_WEBHOOK_MAX_ATTEMPTS"),
-        "webhook_retry_delays": env.get("SPOKE_WEBHOOK_RETRY_DELAYS"),
-        "webhook_allow_loopback": env.get("SPOKE_WEBHOOK_ALLOW_LOOPBACK"),
-        "webhook_history_days": env.get("SPOKE_WEBHOOK_HISTORY_DAYS"),
-        "webhook_max_per_org": env.get("SPOKE_WEBHOOK_MAX_PER_ORG"),
-        "protoc_timeout_seconds": env.get("SPOKE_PROTOC_TIMEOUT_SECONDS"),
-        "protoc_memory_mib": env.get("SPOKE_PROTOC_MEMORY_MIB"),
-        "compile_timeout_seconds": env.get("SPOKE_COMPILE_TIMEOUT_SECONDS"),
-        "compile_memory_mib": env.get("SPOKE_COMPILE_MEMORY_MIB"),
-        "cache_seconds": env.get("SPOKE_CACHE_SECONDS"),
-        "revocation_cache_seconds": env.get("SPOKE_REVOCATION_CACHE_SECONDS"),
-        "cache_max_entries": env.get("SPOKE_CACHE_MAX_ENTRIES"),
-    }
-    values["compile_lease_seconds"] = env.get("SPOKE_COMPILE_LEASE_SECONDS")
-    values["go_module_host"] = env.get("SPOKE_GO_MODULE_HOST")
-    values.update({name: env.get(f"SPOKE_{name.upper()}") for name in (
-        "inline_manifest_max_files", "inline_manifest_max_bytes", "upload_ttl_seconds", "upload_url_ttl_seconds",
-        "archive_max_bytes", "archive_max_uncompressed_bytes", "archive_max_entries", "archive_max_ratio",
-        "login_max_failures", "login_failure_window_seconds", "api_token_max_days", "sso_state_ttl_seconds",
-        "oidc_allow_http", "plans")})
-    return Settings(**{k: v for k, v in values.items() if v is not None})
+    """Every field from its variable, SPOKE_<FIELD NAME>; an unset variable leaves the field's default."""
+    found = {f.name: os.environ.get(f"SPOKE_{f.name.upper()}") for f in fields(Settings)}
+    return Settings(**{name: value for name, value in found.items() if value is not None})
