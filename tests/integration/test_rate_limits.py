@@ -20,6 +20,7 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.adapters import aws, keys
+from tests.clock import Clock
 from tests.integration.api import Api, Reply
 
 PASSWORD = "correct-horse-battery-staple"
@@ -28,14 +29,6 @@ WINDOW_START = 1_764_493_200  # an epoch hour; the fixed clock stands 20 minutes
 NOW = WINDOW_START + 1200
 RESET = WINDOW_START + HOUR
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

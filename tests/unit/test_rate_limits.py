@@ -11,6 +11,7 @@ from chalicelib.domain.plans import DEFAULT_PLANS, parse_plans
 from chalicelib.domain.rate_limits import RateScope, Window, scope_for
 from chalicelib.services.organizations import DEFAULT_ORG
 from chalicelib.services.rate_limits import RateLimitsService
+from tests.clock import Clock
 from tests.unit.services.fakes_rate_limits import FakeCounters
 
 HOUR_START = 1_764_493_200  # 2025-11-30T09:00:00Z, an epoch hour
@@ -19,14 +20,6 @@ ALICE = Principal(user_id="user-alice", email="alice@example.com", token_id="t1"
 
 def _org(plan: str = "free", org_id: str = "org-acme") -> Organization:
     return Organization(id=org_id, name="Acme", slug="acme", plan=plan, created_at="2025-01-01T00:00:00Z")
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
