@@ -23,7 +23,6 @@ import time
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = {"version": "v2", "breaking": {"use": ["FILE", "PACKAGE", "WIRE_JSON", "WIRE"]}}
@@ -39,8 +38,8 @@ class FieldSpec:
     number: int
     type: str
     label: str = ""  # "", "repeated", "optional"
-    oneof: Optional[str] = None
-    json_name: Optional[str] = None
+    oneof: str | None = None
+    json_name: str | None = None
 
 
 @dataclass
@@ -54,7 +53,7 @@ class EnumSpec:
 class MessageSpec:
     name: str
     fields: list[FieldSpec]
-    nested: list["MessageSpec"] = field(default_factory=list)
+    nested: list[MessageSpec] = field(default_factory=list)
     enums: list[EnumSpec] = field(default_factory=list)
     reserved: list[int] = field(default_factory=list)
 

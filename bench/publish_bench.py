@@ -23,8 +23,9 @@ import tarfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -147,7 +148,7 @@ class Counts:
         self.calls: Counter[str] = Counter()
 
     def before(self, event_name: str, **_: Any) -> None:
-        _, service, operation = event_name.split(".")[:3]
+        service, operation = event_name.split(".")[1:3]
         self.calls[f"{service}.{operation}"] += 1
 
     def by_service(self) -> dict[str, int]:

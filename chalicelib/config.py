@@ -7,9 +7,8 @@ given directly (local, tests) or as the name of an SSM SecureString parameter (A
 from __future__ import annotations
 
 import os
-from functools import lru_cache
-
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
 SERVICE_VERSION = "1.0.0"
@@ -58,7 +57,18 @@ _BOUNDS: dict[str, tuple[type, float | None, float | None, bool]] = {
     # API tokens live at most this many days; SSO logins must finish within this many seconds.
     "api_token_max_days": (int, 1, 3650, False),
     "sso_state_ttl_seconds": (int, 30, 3600, False),
+    # The audit trail's stored records expire (DynamoDB TTL) this many days after the mutation.
+    "audit_retention_days": (int, 1, 3650, False),
+    # How long a browser may reuse a CORS preflight's answer (Firefox caps it at 86400, Chrome at 7200).
+    "cors_max_age_seconds": (int, 0, 86400, False),
+    # GET .../download/{language}?with_dependencies=true: the closure's stored ZIPs together, and what they
+    # unpack to, at most this many bytes (the API function builds the closure ZIP in its memory).
+    "closure_max_bytes": (int, 1024, 512 * 1024 * 1024, False),
+    "closure_max_unpacked_bytes": (int, 1024, 512 * 1024 * 1024, False),
 }
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _number(name: str, value: Any) -> int | float:
@@ -147,6 +157,22 @@ class Settings:
     # Go import paths the registry gives files with no go_package in modules with no go_package_prefix:
     # <go_module_host>/gen/go/<org slug>/<module>/<directory> (as the Buf Schema Registry's generated SDKs).
     go_module_host: str = "spoke.local"
+    # Observability (adapters/telemetry.py): the `spoke` loggers' level, X-Ray tracing, the audit trail's TTL.
+    log_level: str = "INFO"
+    tracing: bool = False
+    audit_retention_days: int = 90
+    # HTTP hygiene (api/cors.py, services/system.py): the browser origins allowed to call the API (empty:
+    # no CORS headers at all; "*": any origin, safe because the API authenticates with bearer tokens,
+    # never cookies), and who may read /metrics and /health's per-backend detail: the bearer of the
+    # metrics token (given directly or as an SSM SecureString's name) or a caller from these networks.
+    cors_allowed_origins: tuple[str, ...] = ()
+    cors_max_age_seconds: int = 600
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_token_parameter: str | None = None
+    metrics_allowed_cidrs: tuple[str, ...] = ()
+    # Dependency closures (services/dependency_bundles.py): bounds of the one ZIP of a module and its closure.
+    closure_max_bytes: int = 32 * 1024 * 1024
+    closure_max_unpacked_bytes: int = 128 * 1024 * 1024
 
     def __post_init__(self) -> None:
         """Coerce environment text to each field's type and refuse values out of bounds (ValueError)."""
@@ -159,6 +185,11 @@ class Settings:
                                                                     self.webhook_allow_loopback))
         object.__setattr__(self, "webhook_retry_delays", _delays(self.webhook_retry_delays))
         object.__setattr__(self, "oidc_allow_http", _boolean("oidc_allow_http", self.oidc_allow_http))
+        object.__setattr__(self, "tracing", _boolean("tracing", self.tracing))
+        level = str(self.log_level).strip().upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"SPOKE_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}")
+        object.__setattr__(self, "log_level", level)
         if not isinstance(self.plans, dict):
             from chalicelib.domain.plans import parse_plans
 
@@ -176,14 +207,59 @@ class Settings:
             raise ValueError("SPOKE_JWT_SECRET must be at least 32 bytes")
         if not self.jwt_secret and not self.jwt_secret_parameter:
             raise ValueError("set SPOKE_JWT_SECRET, or SPOKE_JWT_SECRET_PARAMETER naming an SSM SecureString")
+        object.__setattr__(self, "cors_allowed_origins", _origins(self.cors_allowed_origins))
+        object.__setattr__(self, "metrics_allowed_cidrs", _cidrs(self.metrics_allowed_cidrs))
+        if self.metrics_token is not None and len(self.metrics_token.encode()) < 32:
+            raise ValueError("SPOKE_METRICS_TOKEN must be at least 32 bytes")
 
     @classmethod
     def default_of(cls, name: str) -> Any:
         return next(f.default for f in fields(cls) if f.name == name)
 
 
+def _listed(value: Any) -> list[str]:
+    """A comma-separated variable (or a sequence, from tests) as its non-empty items."""
+    parts = value.split(",") if isinstance(value, str) else list(value or ())
+    return [str(part).strip() for part in parts if str(part).strip()]
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    """Exact browser origins (`https://ui.example.com`, `http://localhost:3000`), or `*` alone."""
+    from urllib.parse import urlsplit
+
+    origins = _listed(value)
+    if origins == ["*"]:
+        return ("*",)
+    for origin in origins:
+        parts = urlsplit(origin)
+        try:
+            port_ok = parts.port is None or 0 < parts.port
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or origin != (
+                f"{parts.scheme}://{parts.netloc}") or "@" in parts.netloc:
+            raise ValueError("SPOKE_CORS_ALLOWED_ORIGINS must list origins such as https://ui.example.com "
+                             f"(scheme, host and port only, no path or slash), or be '*' alone, not {origin!r}")
+    return tuple(origin.lower() for origin in origins)
+
+
+def _cidrs(value: Any) -> tuple[str, ...]:
+    """Networks in CIDR notation (`10.0.0.0/8`, `203.0.113.7/32`, `2001:db8::/32`), normalized."""
+    import ipaddress
+
+    networks = []
+    for text in _listed(value):
+        try:
+            networks.append(str(ipaddress.ip_network(text, strict=False)))
+        except ValueError:
+            raise ValueError(f"SPOKE_METRICS_ALLOWED_CIDRS must list networks such as 10.0.0.0/8 or "
+                             f"203.0.113.7/32, not {text!r}") from None
+    return tuple(networks)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Every field from its variable, SPOKE_<FIELD NAME>; an unset variable leaves the field's default."""
     found = {f.name: os.environ.get(f"SPOKE_{f.name.upper()}") for f in fields(Settings)}
-    return Settings(**{name: value for name, value in found.items() if value is not None})
+    text: dict[str, Any] = {name: value for name, value in found.items() if value is not None}
+    return Settings(**text)  # environment text: __post_init__ coerces each field to its type

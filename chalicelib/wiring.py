@@ -10,38 +10,41 @@ modules are imported when the service first calls them. tests/unit/test_cold_imp
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from chalicelib.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.blobs import BlobStore
-    from chalicelib.adapters.collaborators_store import CollaboratorsStore
     from chalicelib.adapters.cached_stores import CachedAccountsStore, CachedOrganizationsStore
+    from chalicelib.adapters.collaborators_store import CollaboratorsStore
     from chalicelib.adapters.counters import DynamoCounters
     from chalicelib.adapters.cursors import CursorSigner
     from chalicelib.adapters.dynamo import Table
     from chalicelib.adapters.protoc import ProtocRunner
     from chalicelib.adapters.queues import Queues
     from chalicelib.adapters.registry_store import RegistryStore
+    from chalicelib.adapters.telemetry import EmfMetrics
     from chalicelib.domain.webhooks import DeliveryPolicy
     from chalicelib.services.accounts import AccountsService
     from chalicelib.services.api_tokens import ApiTokensService
+    from chalicelib.services.audit import AuditService
+    from chalicelib.services.collaborators import CollaboratorsService
     from chalicelib.services.compatibility import CompatibilityService
     from chalicelib.services.compilation import CompilationService
+    from chalicelib.services.dependency_bundles import DependencyBundlesService
     from chalicelib.services.events import EventPublisher
     from chalicelib.services.modules import ModulesService
-    from chalicelib.services.collaborators import CollaboratorsService
     from chalicelib.services.organizations import OrganizationsService
     from chalicelib.services.outbox import OutboxRelay
     from chalicelib.services.rate_limits import RateLimitsService
-    from chalicelib.services.system import SystemService
-    from chalicelib.services.versions import VersionsService
     from chalicelib.services.source_archives import SourceArchivesService
-    from chalicelib.services.uploads import UploadsService
     from chalicelib.services.sso import SsoService
+    from chalicelib.services.system import OperatorAccess, SystemService
+    from chalicelib.services.uploads import UploadsService
+    from chalicelib.services.versions import VersionsService
     from chalicelib.services.webhooks import WebhooksService
 
 T = TypeVar("T")
@@ -68,6 +71,11 @@ class Deferred:
         if name.startswith("__") or name in ("_build", "_built", "_lock"):
             raise AttributeError(name)
         return getattr(self.deferred_target(), name)
+
+
+def deferred(build: Callable[[], T]) -> T:
+    """A Deferred typed as what `build` returns: it forwards every attribute to it."""
+    return cast(T, Deferred(build))
 
 
 class LazyMapping(Mapping[str, T], Generic[T]):
@@ -110,7 +118,7 @@ class _Once(Generic[T]):
                 built = services.__dict__.get(self._name, _MISSING)
                 if built is _MISSING:
                     built = services.__dict__[self._name] = self._build(services)
-        return built  # type: ignore[return-value]
+        return built
 
     def __set__(self, services: Services, value: T) -> None:  # tests may replace a part
         services.__dict__[self._name] = value
@@ -249,7 +257,7 @@ class Services:
 
             return SchemaService(self.registry, self.blobs, _protoc_runner(self.settings))
 
-        return CompatibilityService(self.registry, self.blobs, self.modules, schemas=Deferred(schemas),
+        return CompatibilityService(self.registry, self.blobs, self.modules, schemas=deferred(schemas),
                                     max_files=self.settings.max_files_per_version)
 
     @_Once
@@ -265,7 +273,6 @@ class Services:
 
         def languages() -> dict[str, str]:
             from chalicelib.adapters.codegen import LANGUAGES
-
             from chalicelib.domain.source_archive import SOURCE_DOWNLOADS
 
             # proto and descriptor_set are downloads of their own (source_archives), never compile outputs
@@ -275,7 +282,8 @@ class Services:
         return CompilationService(self.registry, self.blobs, Deferred(generator),
                                   LazyMapping(languages), settings.download_url_ttl_seconds, self.events,
                                   lease_seconds=settings.compile_lease_seconds, plans=settings.plans,
-                                  organizations=self.cached_stores[1], go_module_host=settings.go_module_host)
+                                  organizations=self.cached_stores[1], go_module_host=settings.go_module_host,
+                                  metrics=self.metrics)
 
     @_Once
     def source_archives(self) -> SourceArchivesService:
@@ -285,6 +293,17 @@ class Services:
         return SourceArchivesService(self.registry, self.blobs, self.modules, self.settings.download_url_ttl_seconds)
 
     @_Once
+    def dependency_bundles(self) -> DependencyBundlesService:
+        """download/{language}?with_dependencies=true: one ZIP of a version's closure, built once."""
+        from chalicelib.adapters.closures_store import ClosureStore
+        from chalicelib.services.dependency_bundles import DependencyBundlesService
+
+        settings = self.settings
+        return DependencyBundlesService(self.registry, self.blobs, ClosureStore(settings.bucket_name), self.modules,
+                                        self.compilation, settings.download_url_ttl_seconds,
+                                        settings.closure_max_bytes, settings.closure_max_unpacked_bytes)
+
+    @_Once
     def versions(self) -> VersionsService:
         from chalicelib.services.schemas import SchemaService
         from chalicelib.services.versions import VersionsService
@@ -292,10 +311,10 @@ class Services:
         return VersionsService(self.registry, self.blobs, self.modules, self.cursors,
                                SchemaService(self.registry, self.blobs, _protoc_runner(self.settings)),
                                self.compatibility, self.compilation, self.events,
-                               self.settings.max_files_per_version, uploads=Deferred(lambda: self.uploads),
+                               self.settings.max_files_per_version, uploads=deferred(lambda: self.uploads),
                                inline_max_files=self.settings.inline_manifest_max_files,
                                inline_max_bytes=self.settings.inline_manifest_max_bytes,
-                               plans=self.settings.plans)
+                               plans=self.settings.plans, metrics=self.metrics)
 
     @_Once
     def uploads(self) -> UploadsService:
@@ -321,13 +340,15 @@ class Services:
 
     @_Once
     def system(self) -> SystemService:
-        from chalicelib.services.system import SystemService
-
         from chalicelib.adapters.keys import health_key
+        from chalicelib.domain.names import DEFAULT_ORG_ID
+        from chalicelib.services.system import SystemService
 
         checks = {"dynamodb": lambda: self.table.get(health_key()), "s3": lambda: self.blobs.ping(),
                   "sqs": lambda: self.queues.ping()}
-        return SystemService(checks, totals=lambda: self.registry.totals())
+        return SystemService(checks, totals=lambda: self.registry.totals(),
+                             public_totals=lambda: self.cached_stores[1].counters(DEFAULT_ORG_ID),
+                             access=_operator_access(self.settings))
 
     @_Once
     def webhooks(self) -> WebhooksService:
@@ -342,7 +363,7 @@ class Services:
             return HttpDelivery(settings.webhook_timeout_seconds, settings.webhook_allow_loopback)
 
         return WebhooksService(WebhooksStore(self.table), Deferred(delivery), self.queues, self.cursors,
-                               _delivery_policy(settings), plans=settings.plans)
+                               _delivery_policy(settings), plans=settings.plans, metrics=self.metrics)
 
     @_Once
     def outbox(self) -> OutboxRelay:
@@ -374,6 +395,22 @@ class Services:
                           plans=settings.plans)
 
 
+    @_Once
+    def metrics(self) -> EmfMetrics:
+        """Operational metrics (CloudWatch EMF), flushed once per invocation by the handlers."""
+        from chalicelib.adapters.telemetry import EmfMetrics
+
+        return EmfMetrics(self.settings.stage)
+
+    @_Once
+    def audit(self) -> AuditService:
+        """The audit trail: a log line per successful mutation, stored per organization with a TTL."""
+        from chalicelib.adapters.audit_store import AuditStore
+        from chalicelib.services.audit import AuditService
+
+        return AuditService(AuditStore(self.table), self.cursors, self.settings.audit_retention_days)
+
+
 def _cached_stores(table: Table, settings: Settings) -> tuple[CachedAccountsStore, CachedOrganizationsStore]:
     """Revocation, organization and membership reads remembered per container, within their bounds."""
     from chalicelib.adapters.cache import TtlCache
@@ -381,6 +418,22 @@ def _cached_stores(table: Table, settings: Settings) -> tuple[CachedAccountsStor
 
     return (CachedAccountsStore(table, TtlCache(settings.revocation_cache_seconds, settings.cache_max_entries)),
             CachedOrganizationsStore(table, TtlCache(settings.cache_seconds, settings.cache_max_entries)))
+
+
+def _operator_access(settings: Settings) -> OperatorAccess:
+    """Who sees /metrics and /health's detail: the metrics token (from SSM: read once, when first needed)
+    or the allowed networks."""
+    from chalicelib.services.system import OperatorAccess
+
+    @lru_cache(maxsize=1)
+    def token() -> str | None:
+        if settings.metrics_token or not settings.metrics_token_parameter:
+            return settings.metrics_token
+        from chalicelib.adapters.secrets import ssm_secret
+
+        return ssm_secret(settings.metrics_token_parameter)
+
+    return OperatorAccess(token=token, networks=settings.metrics_allowed_cidrs)
 
 
 def _protoc_runner(settings: Settings) -> ProtocRunner:

@@ -51,7 +51,8 @@ def resource_names(stage: str, account_id: str = LOCAL_ACCOUNT_ID) -> dict[str, 
 
 
 def _storage(template: dict[str, Any]) -> dict[str, Any]:
-    """The table, bucket and queues; the layer and the Chalice function overrides are AWS-only."""
+    """The table, bucket and queues. The rest is AWS-only: the layers, the Chalice function and role
+    overrides, the bucket policy (TLS only), log groups, alarms and gateway responses."""
     return {logical_id: resource for logical_id, resource in template["Resources"].items()
             if resource.get("Type") in STORAGE_TYPES}
 
@@ -82,19 +83,31 @@ def provision(stage: str, session: boto3.session.Session | None = None,
         kind = resource["Type"]
         if kind == "AWS::DynamoDB::Table":
             ttl = props.pop("TimeToLiveSpecification")
+            pitr = props.pop("PointInTimeRecoverySpecification", None)
             if "StreamSpecification" in props:  # CloudFormation's has no StreamEnabled; the API's requires it
                 props["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
             ddb.create_table(**props)
             ddb.get_waiter("table_exists").wait(TableName=props["TableName"])
             ddb.update_time_to_live(TableName=props["TableName"], TimeToLiveSpecification=ttl)
+            if pitr:
+                ddb.update_continuous_backups(TableName=props["TableName"],
+                                              PointInTimeRecoverySpecification=pitr)
         elif kind == "AWS::S3::Bucket":
+            # The lifecycle rules (expiry of posted archives) are AWS-only: nothing local lives long
+            # enough for them to matter.
             s3.create_bucket(Bucket=props["BucketName"])
             s3.put_public_access_block(
                 Bucket=props["BucketName"],
                 PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
             )
+            if "BucketEncryption" in props:
+                rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                         for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+                s3.put_bucket_encryption(Bucket=props["BucketName"],
+                                         ServerSideEncryptionConfiguration={"Rules": rules})
         elif kind == "AWS::SQS::Queue":
-            attributes = {k: str(v) for k, v in props.items() if k not in ("QueueName", "RedrivePolicy")}
+            attributes = {k: str(v).lower() if isinstance(v, bool) else str(v)
+                          for k, v in props.items() if k not in ("QueueName", "RedrivePolicy")}
             if "RedrivePolicy" in props:
                 attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
             url = sqs.create_queue(QueueName=props["QueueName"], Attributes=attributes)["QueueUrl"]

@@ -75,12 +75,16 @@ class EnvelopeGateway(local.LocalGateway):
             return super()._generate_lambda_event(method, path, headers, body)
         except ValueError:  # chalice's RouteMatcher: no route has this path
             request_id = new_request_id(_header(headers, "x-request-id"))
-            raise RouteNotFound({"Content-Type": "application/json", "X-Request-ID": request_id},
+            raise RouteNotFound({"Content-Type": "application/json", "X-Request-ID": request_id,
+                                 "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
                                 envelope_error("NOT_FOUND", NOT_FOUND_MESSAGE, request_id)) from None
 
 
 class EnvelopeRequestHandler(local.ChaliceRequestHandler):
     """Chalice's request handler, with http.server's own refusals in the envelope."""
+
+    headers: Any  # http.server's parsed headers; None while a new request line is parsed
+    request_version: str
 
     def parse_request(self) -> bool:
         self.headers = None  # not the previous request's on this connection, should parsing fail
@@ -112,6 +116,8 @@ class EnvelopeRequestHandler(local.ChaliceRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Request-ID", request_id)
+        self.send_header("Cache-Control", "no-store")  # as API Gateway's own answers (infra/template.yaml)
+        self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -153,7 +159,8 @@ _chalice_create_local_server = local.create_local_server
 def install() -> None:
     """Put the overrides in place: only the `chalice local` process started below calls this."""
     local.ThreadedHTTPServer.request_queue_size = 128
-    local.LocalGateway = EnvelopeGateway  # ChaliceRequestHandler looks it up by name per connection
+    # ChaliceRequestHandler looks the class up by name per connection; mypy refuses replacing a class.
+    local.LocalGateway = EnvelopeGateway  # type: ignore[misc]
     local.create_local_server = create_local_server
 
 

@@ -8,7 +8,7 @@ with its environment), so each one reads it here.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 VERBOSE_VARIABLE = "SPOKE_VERBOSE"
 _TRUE = ("1", "true", "yes", "on")

@@ -9,7 +9,7 @@ import argparse
 import os
 import signal
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from localdev.console import VERBOSE_VARIABLE, verbose_from_env
 from localdev.stack import running_stack
@@ -25,8 +25,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def stack_environment(verbose: bool) -> dict[str, str]:
-    """What every process of the stack is told: they read SPOKE_VERBOSE (localdev.console)."""
-    return {VERBOSE_VARIABLE: "1" if verbose else "0"}
+    """What every process of the stack is told: they read SPOKE_VERBOSE (localdev.console). Quiet, the
+    API's JSON log lines below WARNING and its EMF metric lines are off too (the developer's own
+    SPOKE_LOG_LEVEL, if set, wins); chalice local's request lines and the worker's job lines stay."""
+    if verbose:
+        return {VERBOSE_VARIABLE: "1"}
+    return {VERBOSE_VARIABLE: "0", "SPOKE_LOG_LEVEL": os.environ.get("SPOKE_LOG_LEVEL", "WARNING"),
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

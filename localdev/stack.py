@@ -13,9 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 import requests
@@ -29,7 +29,11 @@ LAYER_DIR = ROOT / "build" / "layers"
 LOCAL_STAGE_ENVIRONMENT = {"SPOKE_WEBHOOK_ALLOW_LOOPBACK": "true", "SPOKE_WEBHOOK_RETRY_DELAYS": "1,2,4",
                            "SPOKE_WEBHOOK_TIMEOUT_SECONDS": "3",
                            # OIDC issuers over http on 127.0.0.1 (a local identity provider, the tests' issuer)
-                           "SPOKE_OIDC_ALLOW_HTTP": "true"}
+                           "SPOKE_OIDC_ALLOW_HTTP": "true",
+                           # The developer is the operator: /metrics and /health's detail from this machine.
+                           "SPOKE_METRICS_ALLOWED_CIDRS": "127.0.0.1/32,::1/128",
+                           # A web UI's dev server on port 3000 may call the API from the browser.
+                           "SPOKE_CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000"}
 
 
 def local_protoc() -> str:
@@ -64,7 +68,7 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode} before {url} answered")
         try:
             requests.get(url, timeout=2)
             return
@@ -103,8 +107,8 @@ def running_stack(api_port: int = 8080, aws_port: int = 4566, stage: str = "loca
         settings_env = provision(stage, session, endpoint_url=aws_url)
         env.update(settings_env)
         env.setdefault("SPOKE_JWT_SECRET", secrets.token_urlsafe(48))
-        api = subprocess.Popen([sys.executable, "-m", "localdev.chalice_local", "--host", "127.0.0.1", "--port", str(api_port),
-                                "--stage", stage, "--no-autoreload"], cwd=ROOT, env=env,
+        api = subprocess.Popen([sys.executable, "-m", "localdev.chalice_local", "--host", "127.0.0.1",
+                                "--port", str(api_port), "--stage", stage, "--no-autoreload"], cwd=ROOT, env=env,
                                stdout=output, stderr=output)
         processes.append(api)
         worker = subprocess.Popen([sys.executable, "-m", "localdev.worker"], cwd=ROOT, env=env,

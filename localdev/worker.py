@@ -17,9 +17,11 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -157,7 +159,7 @@ def _lambda_stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, 
     """A GetRecords record as Lambda hands it over: the stream's ARN added, the time in epoch seconds."""
     dynamodb = dict(record["dynamodb"])
     created = dynamodb.get("ApproximateCreationDateTime")
-    if hasattr(created, "timestamp"):
+    if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = created.timestamp()
     return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
 

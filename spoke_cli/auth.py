@@ -2,15 +2,24 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
+from spoke_cli.config import (
+    CliError,
+    Credentials,
+    client_at,
+    client_from,
+    credentials_path,
+    delete_credentials,
+    effective_url,
+    load_credentials,
+    options,
+    save_credentials,
+)
+from spoke_cli.output import note, print_json, say, table
 from spoke_client import SpokeError, Unauthorized
 from spoke_client.models import Me
-from spoke_cli.config import (CliError, Credentials, client_at, client_from, credentials_path, delete_credentials,
-                              effective_url, load_credentials, options, save_credentials)
-from spoke_cli.output import note, print_json, say, table
 
 API_TOKEN_PREFIX = "spk_"
 
@@ -36,10 +45,10 @@ def _read_password(password_stdin: bool) -> str:
 
 
 def login(ctx: typer.Context,
-          email: Optional[str] = typer.Option(None, "--email", help="Account email (prompted when missing)."),
+          email: str | None = typer.Option(None, "--email", help="Account email (prompted when missing)."),
           password_stdin: bool = typer.Option(False, "--password-stdin",
                                               help="Read the password from stdin's first line (for scripts)."),
-          token: Optional[str] = typer.Option(None, "--token", help="Save an API token (spk_...) instead; it is "
+          token: str | None = typer.Option(None, "--token", help="Save an API token (spk_...) instead; it is "
                                               "checked with GET /auth/me first.")) -> None:
     """Sign in and save the session (or an API token) for later commands (use the global --url for another
     registry). Credentials go to $XDG_CONFIG_HOME/spoke/credentials.json, readable by you only."""

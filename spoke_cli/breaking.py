@@ -12,12 +12,11 @@ import enum
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
-from spoke_cli.config import (SPOKE_YAML, CliError, GlobalOptions, ModuleConfig, client_from,
-                              load_module_config, options)
+from spoke_cli.config import SPOKE_YAML, CliError, GlobalOptions, ModuleConfig, client_from, load_module_config, options
 
 if TYPE_CHECKING:  # the engine (protobuf, yaml) loads only when a check runs: `spoke --help` stays fast
     from chalicelib.cli.breaking import Source
@@ -35,7 +34,7 @@ class ErrorFormat(str, enum.Enum):
 class RegistryRef:
     """A published version named as `spoke://[ORG/]MODULE[@VERSION]` (no version means latest)."""
 
-    organization: Optional[str]
+    organization: str | None
     module: str
     version: str
 
@@ -55,20 +54,20 @@ def parse_registry_ref(text: str) -> RegistryRef:
     return RegistryRef(org or None, module, version.strip() or LATEST if at else LATEST)
 
 
-def module_config(directory: Path) -> Optional[ModuleConfig]:
+def module_config(directory: Path) -> ModuleConfig | None:
     """DIR/spoke.yaml when DIR is a module directory that has one (a CliError when it is invalid)."""
     return load_module_config(directory) if (directory / SPOKE_YAML).is_file() else None
 
 
-def organization_for(opts: GlobalOptions, module: Optional[ModuleConfig],
-                     ref: Optional[RegistryRef] = None) -> Optional[str]:
+def organization_for(opts: GlobalOptions, module: ModuleConfig | None,
+                     ref: RegistryRef | None = None) -> str | None:
     """The ORG in a spoke:// reference wins; then --org/SPOKE_ORG; then DIR/spoke.yaml's organization."""
     if ref is not None and ref.organization:
         return ref.organization
     return opts.org or (module.organization if module else None)
 
 
-def registry_source(opts: GlobalOptions, ref: RegistryRef, module: Optional[ModuleConfig] = None) -> Source:
+def registry_source(opts: GlobalOptions, ref: RegistryRef, module: ModuleConfig | None = None) -> Source:
     """The version's stored descriptor set, sha256-verified, restricted to the version's own files (its
     imports, dependencies and well-known types, are not checked, as buf leaves an image's imports out)."""
     from chalicelib.cli.breaking import image_source
@@ -81,7 +80,7 @@ def registry_source(opts: GlobalOptions, ref: RegistryRef, module: Optional[Modu
     return image_source(data, f"{SCHEME}{ref.module}@{version.version}", only=own or None)
 
 
-def dependency_sets(opts: GlobalOptions, module: Optional[ModuleConfig]) -> list[bytes]:
+def dependency_sets(opts: GlobalOptions, module: ModuleConfig | None) -> list[bytes]:
     """The stored descriptor sets of spoke.yaml's `dependencies` (each with its own imports), so local
     sources that import a registry dependency compile without a copy of it."""
     if module is None or not module.dependencies:
@@ -91,7 +90,7 @@ def dependency_sets(opts: GlobalOptions, module: Optional[ModuleConfig]) -> list
         return [client.descriptor_set(*dependency.split("@", 1)) for dependency in module.dependencies]
 
 
-def breaking_config_of(directory: Path, module: Optional[ModuleConfig]) -> Optional[str]:
+def breaking_config_of(directory: Path, module: ModuleConfig | None) -> str | None:
     """The buf.yaml spoke.yaml names under `breaking` (relative to DIR), so `spoke breaking` checks what
     `spoke push` checks; None leaves buf's discovery (DIR/buf.yaml, else buf's defaults)."""
     if module is None or module.breaking is None:
@@ -109,13 +108,13 @@ def breaking(
     against: str = typer.Option(..., "--against", metavar="OLD",
                                 help="A directory, a .binpb image, or spoke://[ORG/]MODULE[@VERSION] "
                                      "(a published version; `latest` or no version: the highest release)."),
-    config: Optional[str] = typer.Option(None, "--config", help="buf.yaml file, or its contents as YAML/JSON, to "
+    config: str | None = typer.Option(None, "--config", help="buf.yaml file, or its contents as YAML/JSON, to "
                                          "read `breaking` from (else spoke.yaml's `breaking`, else DIR/buf.yaml)."),
-    error_format: Optional[ErrorFormat] = typer.Option(None, "--error-format", case_sensitive=False,
+    error_format: ErrorFormat | None = typer.Option(None, "--error-format", case_sensitive=False,
                                                        help="text (path:line:column:message) or json (one object "
                                                             "per line, as buf prints); --json means json."),
-    path: List[str] = typer.Option([], "--path", help="Check only these files or directories (repeatable)."),
-    exclude_path: List[str] = typer.Option([], "--exclude-path",
+    path: list[str] = typer.Option([], "--path", help="Check only these files or directories (repeatable)."),
+    exclude_path: list[str] = typer.Option([], "--exclude-path",
                                            help="Leave these files or directories out (repeatable)."),
 ) -> None:
     """Check DIR for breaking changes against OLD with buf's rules. Exit 0: none; 100: findings; 1: error."""

@@ -6,13 +6,13 @@ breaking (as `breaking`), `validate` 0 valid / 1 invalid.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any
 
 import typer
 
-from spoke_cli.config import (DEFAULT_INCLUDE, SPOKE_YAML, CliError, client_from, load_module_config,
-                              options)
+from spoke_cli.config import DEFAULT_INCLUDE, SPOKE_YAML, CliError, client_from, load_module_config, options
 from spoke_cli.output import note, print_json, say, table
 
 EXIT_BREAKING = 100
@@ -25,7 +25,7 @@ versions_app = typer.Typer(help="Published versions of a module.", no_args_is_he
 # -- listings ---------------------------------------------------------------------------------------
 @modules_app.command("ls")
 def modules_ls(ctx: typer.Context,
-               query: Optional[str] = typer.Option(None, "--query", "-q",
+               query: str | None = typer.Option(None, "--query", "-q",
                                                    help="Only modules whose name or description matches.")) -> None:
     """List every module (all pages), sorted as the server sorts them."""
     opts = options(ctx)
@@ -72,10 +72,10 @@ def compat(ctx: typer.Context,
            module: str = typer.Argument(..., help="Module name."),
            version1: str = typer.Argument(..., metavar="OLD", help="The version consumers use (or `latest`)."),
            version2: str = typer.Argument(..., metavar="NEW", help="The version to judge against OLD."),
-           use: List[str] = typer.Option([], "--use", metavar="RULE",
+           use: list[str] = typer.Option([], "--use", metavar="RULE",
                                          help="buf rule or category IDs to check instead of the module's "
                                               "(repeatable), e.g. --use WIRE."),
-           except_: List[str] = typer.Option([], "--except", metavar="RULE",
+           except_: list[str] = typer.Option([], "--except", metavar="RULE",
                                              help="Rule IDs to leave out (repeatable).")) -> None:
     """Would NEW break users of OLD, under the module's compatibility rules? Exit 0: compatible; 100: breaking."""
     opts = options(ctx)

@@ -6,16 +6,19 @@ Command modules each expose `register(app)`. Errors from the server or the CLI p
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
-from spoke_client import SpokeError
 from spoke_cli import auth, breaking, inspect, pull, push
 from spoke_cli.config import CliError, GlobalOptions
 from spoke_cli.output import report_error
+from spoke_client import SpokeError
+
+if TYPE_CHECKING:  # recent typer vendors click: TyperGroup's methods take its Context, not click.Context
+    from typer import _click
 
 # Global options may come after the command too (`spoke whoami --json`): they move to the front.
 GLOBAL_FLAGS = frozenset({"--json"})
@@ -49,10 +52,10 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
 class SpokeGroup(TyperGroup):
     """The root group: hoists global options, and turns any SpokeError/CliError into the error contract."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_global_options(args))
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (SpokeError, CliError) as error:
@@ -67,9 +70,9 @@ app = typer.Typer(cls=SpokeGroup, name="spoke", no_args_is_help=True, pretty_exc
 
 @app.callback()
 def root(ctx: typer.Context,
-         url: Optional[str] = typer.Option(None, "--url", envvar="SPOKE_URL", show_envvar=True,
+         url: str | None = typer.Option(None, "--url", envvar="SPOKE_URL", show_envvar=True,
                                            help="Registry URL (else the saved login's, else http://localhost:8080)."),
-         org: Optional[str] = typer.Option(None, "--org", envvar="SPOKE_ORG", show_envvar=True,
+         org: str | None = typer.Option(None, "--org", envvar="SPOKE_ORG", show_envvar=True,
                                            help="Organization id or slug (else spoke.yaml's, else the default)."),
          json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")) -> None:
     """Global options (also accepted after the command). SPOKE_TOKEN overrides the saved login."""
@@ -82,7 +85,7 @@ for _module in (auth, push, pull, inspect, breaking):
     _module.register(app)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Console script `spoke`."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -8,14 +8,15 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import typer
 
-from spoke_client import LATEST, IntegrityError, SpokeClient
 from spoke_cli.config import CliError, client_from, options
 from spoke_cli.output import count, print_json, progress, say
+from spoke_client import LATEST, IntegrityError, SpokeClient
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -61,7 +62,7 @@ def unpack(archive: Path, root: Path) -> int:
 def pull(ctx: typer.Context,
          reference: str = typer.Argument(..., metavar="MODULE[@VERSION]",
                                          help="e.g. user@v1.0.0; `user` or `user@latest`: the highest release."),
-         directory: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="Where to write (default ./MODULE).",
+         directory: Path | None = typer.Argument(None, metavar="[DIR]", help="Where to write (default ./MODULE).",
                                                     file_okay=False)) -> None:
     """Download a version's files into DIR, each verified against its sha256."""
     opts = options(ctx)

@@ -4,14 +4,13 @@ from __future__ import annotations
 import io
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from spoke_client import Conflict, NotFound, SpokeClient
-from spoke_client.semver import highest_release
 from spoke_cli.config import CliError, ModuleConfig, client_from, load_module_config, options
 from spoke_cli.output import count, note, print_json, progress, say
+from spoke_client import Conflict, NotFound, SpokeClient
+from spoke_client.semver import highest_release
 
 EXIT_BREAKING = 100  # as `spoke breaking` and buf: findings, not an error
 
@@ -92,10 +91,10 @@ def _check_breaking(client: SpokeClient, directory: Path, config: ModuleConfig) 
 def push(ctx: typer.Context,
          directory: Path = typer.Argument(Path("."), help="Module directory holding spoke.yaml.",
                                           file_okay=False),
-         version: Optional[str] = typer.Option(None, "--version", "-v", help="Version to publish, e.g. v1.2.0."),
-         bump: Optional[Bump] = typer.Option(None, "--bump", help="Publish the next patch/minor/major after the "
+         version: str | None = typer.Option(None, "--version", "-v", help="Version to publish, e.g. v1.2.0."),
+         bump: Bump | None = typer.Option(None, "--bump", help="Publish the next patch/minor/major after the "
                                              "highest release (from v0.0.0 when there is none)."),
-         description: Optional[str] = typer.Option(None, "--description", "-d",
+         description: str | None = typer.Option(None, "--description", "-d",
                                                    help="Version description (default: spoke.yaml's)."),
          create: bool = typer.Option(False, "--create", help="Accepted for scripts; a missing module is always "
                                      "created.")) -> None:

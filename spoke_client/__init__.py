@@ -6,11 +6,37 @@
             print(module.name)
 """
 from spoke_client.client import LATEST, UPLOAD_THRESHOLD_BYTES, SpokeClient
-from spoke_client.errors import (BadRequest, Conflict, DownloadTimeout, Forbidden, IntegrityError, NotFound,
-                                 QuotaExceeded, RateLimited, ServerError, SpokeConnectionError, SpokeError,
-                                 Unauthorized, VersionExists)
-from spoke_client.models import (ApiToken, Artifact, CompatibilityReport, FileEntry, Me, Module, Organization, Page,
-                                 RateLimit, Session, UploadGrant, User, ValidationReport, Version)
+from spoke_client.errors import (
+                                 BadRequest,
+                                 Conflict,
+                                 DownloadTimeout,
+                                 Forbidden,
+                                 IntegrityError,
+                                 NotFound,
+                                 QuotaExceeded,
+                                 RateLimited,
+                                 ServerError,
+                                 SpokeConnectionError,
+                                 SpokeError,
+                                 Unauthorized,
+                                 VersionExists,
+)
+from spoke_client.models import (
+                                 ApiToken,
+                                 Artifact,
+                                 CompatibilityReport,
+                                 FileEntry,
+                                 Me,
+                                 Module,
+                                 Organization,
+                                 Page,
+                                 RateLimit,
+                                 Session,
+                                 UploadGrant,
+                                 User,
+                                 ValidationReport,
+                                 Version,
+)
 from spoke_client.retry import RetryPolicy, parse_retry_after
 
 __all__ = [

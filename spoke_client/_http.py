@@ -6,7 +6,8 @@ presigned S3 URLs, which must never see the token.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import httpx

@@ -5,19 +5,37 @@ import io
 import os
 import time
 import zipfile
-from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import httpx
 
 from spoke_client._http import file_path, segment
 from spoke_client.errors import BadRequest, DownloadTimeout, IntegrityError, NotFound
 from spoke_client.flows import Dependencies, FlowsMixin, Transferred
-from spoke_client.models import (ApiToken, CompatibilityReport, FileEntry, Me, Module, Organization, Page, Session,
-                                 ValidationReport, Version)
+from spoke_client.models import (
+    ApiToken,
+    CompatibilityReport,
+    FileEntry,
+    Me,
+    Module,
+    Organization,
+    Page,
+    Session,
+    ValidationReport,
+    Version,
+)
 from spoke_client.retry import RetryPolicy
 from spoke_client.semver import bump, highest_release
-from spoke_client.transfer import (FileSet, as_bytes, as_text, check_entry, estimated_body_bytes, normalize_sha256,
-                                   sha256_hex)
+from spoke_client.transfer import (
+    FileSet,
+    as_bytes,
+    as_text,
+    check_entry,
+    estimated_body_bytes,
+    normalize_sha256,
+    sha256_hex,
+)
 
 T = TypeVar("T")
 LATEST = "latest"
@@ -246,7 +264,8 @@ class SpokeClient(FlowsMixin):
 
         files: dict[str, bytes] = {}
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for path, content in zip(expected, pool.map(lambda p: self.get_file(module, version, p), expected)):
+            contents = pool.map(lambda p: self.get_file(module, version, p), expected)
+            for path, content in zip(expected, contents, strict=True):
                 files[path] = content
                 if progress is not None:
                     progress(len(files), len(expected))

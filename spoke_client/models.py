@@ -5,8 +5,9 @@ before the client learns about it; `from_json` tolerates missing fields for the 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Mapping, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 

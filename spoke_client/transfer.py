@@ -11,8 +11,8 @@ import io
 import os
 import secrets
 import zipfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from spoke_client.errors import IntegrityError
 from spoke_client.models import FileEntry

@@ -15,8 +15,9 @@ import json
 import re
 import socket
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # a header value any client, proxy and log can carry
@@ -37,7 +38,7 @@ class Answer:
     body: bytes
 
     @classmethod
-    def of(cls, status: int, headers: Mapping[str, Any], body: bytes | str | None) -> "Answer":
+    def of(cls, status: int, headers: Mapping[str, Any], body: bytes | str | None) -> Answer:
         lowered = {str(k).lower(): (", ".join(map(str, v)) if isinstance(v, list) else str(v))
                    for k, v in dict(headers or {}).items()}
         raw = body.encode() if isinstance(body, str) else (body or b"")
@@ -109,6 +110,8 @@ def check_answer(answer: Answer, method: str, path: str, sent: bytes | str = b""
         assert isinstance(error["message"], str) and error["message"], f"{where}: empty message"
         assert isinstance(error["details"], dict), f"{where}: details {error['details']!r}"
         assert isinstance(error["validation_errors"], list), f"{where}: validation_errors"
+        assert answer.headers.get("cache-control") == "no-store", \
+            f"{where}: an error a cache may keep (Cache-Control {answer.headers.get('cache-control')!r})"
         check_no_leak(answer, sent, where)
     else:
         assert parsed["error"] is None, f"{where}: a success with an error: {answer.describe()}"
@@ -129,7 +132,7 @@ class StoreSnapshot:
     items: Mapping[tuple[str, str], str]
     objects: Mapping[str, str]
 
-    def diff(self, after: "StoreSnapshot", limit: int = 12) -> str:
+    def diff(self, after: StoreSnapshot, limit: int = 12) -> str:
         lines = []
         for label, old, new in (("item", self.items, after.items), ("object", self.objects, after.objects)):
             for key in sorted(set(new) - set(old), key=str)[:limit]:
@@ -210,7 +213,7 @@ def raw_request(host: str, port: int, payload: bytes, timeout: float = 20) -> An
         while time.monotonic() < deadline:
             try:
                 chunk = sock.recv(65536)
-            except (ConnectionResetError, socket.timeout):
+            except (TimeoutError, ConnectionResetError):
                 break
             if not chunk:
                 break

@@ -11,7 +11,8 @@ being new (If-None-Match: *), and an existing object under a sha256 key already 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from botocore.exceptions import ClientError
 

@@ -39,11 +39,11 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def __init__(self, address: str, port: int, server_name: str, timeout: float, context: ssl.SSLContext) -> None:
         super().__init__(address, port, timeout=timeout, context=context)
-        self._server_name = server_name
+        self._server_name, self._tls = server_name, context
 
     def connect(self) -> None:
         http.client.HTTPConnection.connect(self)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
+        self.sock = self._tls.wrap_socket(self.sock, server_hostname=self._server_name)
 
 
 class HttpDelivery:
@@ -68,7 +68,7 @@ class HttpDelivery:
             status, error = self._exchange(target, address, body, headers, started + self._timeout, aborted), None
         except InvalidWebhookUrl as refused:
             status, error = None, f"refused: {refused.details.get('reason', refused.message)}"
-        except (TimeoutError, socket.timeout, FutureTimeout):
+        except (TimeoutError, FutureTimeout):
             status, error = None, f"timed out after {self._timeout:g}s"
         except ssl.SSLError as failure:
             status, error = None, f"TLS failed: {failure.reason or type(failure).__name__}"

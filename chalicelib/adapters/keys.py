@@ -208,3 +208,26 @@ def collaborator_count_key(org_id: str, module: str) -> Key:
 def owner_daily_quota_key(org_id: str, user_id: str, quota: str, day: str) -> Key:
     """A per-day quota counter of one user in the default organization (its quotas count per user)."""
     return {"PK": f"ORG#{org_id}#OWNER#{user_id}#QUOTA#{quota}", "SK": f"DAY#{day}"}
+
+
+def audit_partition(org_id: str) -> str:
+    """An organization's audit trail: one partition, its sort keys in time order (newest first is a
+    descending Query); items carry `expires_at_epoch`, the table's TTL attribute."""
+    return f"AUDIT#{org_id}"
+
+
+def audit_key(org_id: str, at_ms: str, request_id: str) -> Key:
+    """`at_ms`: the mutation's time as ISO 8601 UTC with milliseconds, so sort keys sort by time."""
+    return {"PK": audit_partition(org_id), "SK": f"{audit_prefix()}{at_ms}#{request_id}"}
+
+
+def audit_prefix() -> str:
+    return "AT#"
+
+
+
+# Dependency closures: the closure ZIP is stored with the compiled ZIPs (artifacts/, content-addressed);
+# this small object remembers which one a closure's inputs (language, every module's ZIP sha256) built.
+
+def closure_pointer_key(inputs_sha256: str) -> str:
+    return f"closures/sha256/{inputs_sha256}.json"

@@ -159,7 +159,7 @@ class OidcClient:
             if time.monotonic() > deadline:
                 raise _Refused(f"{host} did not answer within {self._timeout:g}s")
             return response.status, data
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise _Refused(f"{host} did not answer within {self._timeout:g}s") from None
         except ssl.SSLError as failure:
             raise _Refused(f"TLS with {host} failed: {failure.reason or type(failure).__name__}") from None

@@ -14,8 +14,7 @@ from typing import Any
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import Table, from_item, to_item
 from chalicelib.adapters.quota_ops import compile_counter_key, read_counter, usage_key
-from chalicelib.domain.errors import (LastOwner, MemberExists, MemberNotFound, OrganizationExists,
-                                      OrganizationNotFound)
+from chalicelib.domain.errors import LastOwner, MemberExists, MemberNotFound, OrganizationExists, OrganizationNotFound
 from chalicelib.domain.models import Member, Organization
 from chalicelib.domain.quotas import Quotas, Usage, quota_exceeded
 from chalicelib.domain.roles import Role

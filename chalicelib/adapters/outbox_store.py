@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import Table, from_item, to_item

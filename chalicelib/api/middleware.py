@@ -2,13 +2,22 @@
 per-organization rate limit with its X-RateLimit-* headers."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib.api.http import (begin_request, error_envelope, new_request_id, org_ref_of, principal,
-                                 request_context, request_id_var, source_ip)
+from chalicelib.api.http import (
+    begin_request,
+    error_envelope,
+    new_request_id,
+    org_ref_of,
+    principal,
+    request_context,
+    request_id_var,
+    source_ip,
+)
 from chalicelib.wiring import services
 
 if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
@@ -42,7 +51,9 @@ def _keep_headers(headers: dict[str, Any]) -> dict[str, str]:
 
 
 # Polled by load balancers and scrapers (every few seconds, anonymously): never counted, no rate headers.
+# Nor are CORS preflights (OPTIONS): the browser sends one before the request that is counted.
 UNCOUNTED = frozenset({("GET", "/health"), ("GET", "/metrics")})
+UNCOUNTED_METHODS = frozenset({"OPTIONS"})
 
 
 def rate_limit_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -50,7 +61,7 @@ def rate_limit_middleware(event: Request, get_response: Callable[[Request], Resp
     and the view does not run; otherwise the response carries the X-RateLimit-* headers. When the
     counter store fails, the request is answered without rate headers (fail open, logged)."""
     begin_request(event)
-    if (event.method, event.path) in UNCOUNTED:
+    if event.method in UNCOUNTED_METHODS or (event.method, event.path) in UNCOUNTED:
         return get_response(event)
     status = services().rate_limits.hit(rate_scope(event))
     if status is None:

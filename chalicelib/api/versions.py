@@ -137,9 +137,10 @@ def get_file(name: str, version: str, **segments: str) -> Response:
     ctx = request_context(request)
     found = services().versions.read_file(ctx, name, requested, path, held, with_content=request.method != "HEAD")
     entry = found.entry
-    headers = {"ETag": f'"{entry.sha256}"', "X-Checksum-SHA256": entry.sha256,
-               "Cache-Control": _file_cache_control(ctx.org.is_default, is_latest(requested)),
-               **_alias_headers(requested, found.version)}
+    headers: dict[str, str | list[str]] = {
+        "ETag": f'"{entry.sha256}"', "X-Checksum-SHA256": entry.sha256,
+        "Cache-Control": _file_cache_control(ctx.org.is_default, is_latest(requested)),
+        **_alias_headers(requested, found.version)}
     if entry.sha256 in held or "*" in held:
         return Response(body="", status_code=304, headers=headers)
     headers["Content-Type"] = "text/plain; charset=utf-8"
@@ -151,7 +152,9 @@ def get_file(name: str, version: str, **segments: str) -> Response:
 def _file_cache_control(public: bool, through_alias: bool) -> str:
     """A pinned version's file never changes: cache it for a year. Through `latest` it changes with the
     next release: caches must revalidate (the ETag, the content's sha256, makes that a 304). A named
-    organization's files are private: no shared cache may keep them."""
+    organization's files are private: no shared cache may keep them. The default organization's are the
+    same for every caller; `Vary: Authorization, X-Organization-ID` (api/caching.py) keeps a cache from
+    answering another organization's request (an API token's, or one naming it) with them."""
     audience = "public" if public else "private"
     return f"{audience}, no-cache" if through_alias else f"{audience}, max-age=31536000, immutable"
 
@@ -172,23 +175,41 @@ def languages() -> Response:
 def request_compilation(name: str, version: str) -> Response:
     request = bp.current_request
     body = json_object(request) if (request.raw_body or b"").strip() else {}
+    # the protoc release: the body's `protoc`, else `?protoc=` (absent: the default release)
     statuses = services().versions.request_compilation(request_context(request), name, unquote(version),
-                                                       body.get("languages"))
+                                                       body.get("languages"),
+                                                       body.get("protoc", query_param(request, "protoc")))
     return envelope({"module": name, "version": unquote(version), "compilation": statuses}, 202)
+
+
+def _with_dependencies(value: str | None, language: str) -> bool:
+    """`?with_dependencies=true`: the closure ZIP (compiled languages only); absent or false: the module's."""
+    flag = (value or "false").strip().lower()
+    if flag not in ("true", "1", "false", "0"):
+        raise ValidationFailed("with_dependencies must be true or false", validation_errors=[
+            {"field": "with_dependencies", "code": "INVALID_VALUE", "message": "true or false"}])
+    if flag in ("true", "1") and language in SOURCE_DOWNLOADS:
+        raise ValidationFailed(f"with_dependencies applies to compiled languages, not to '{language}'",
+                               validation_errors=[{"field": "with_dependencies", "code": "INVALID_VALUE",
+                                                   "message": "only with a compiled language, e.g. download/go"}])
+    return flag in ("true", "1")
 
 
 @bp.route("/modules/{name}/versions/{version}/download/{language}", methods=["GET"])
 @view
 def download(name: str, version: str, language: str) -> Response:
     """A compiled ZIP, or one of the source downloads (`proto`: the sources as a ZIP; `descriptor_set`:
-    the stored FileDescriptorSet): 302 to a presigned URL, or with `Accept: application/json` where it is."""
+    the stored FileDescriptorSet): 302 to a presigned URL, or with `Accept: application/json` where it is.
+    `?with_dependencies=true`: one ZIP of the version's and its whole dependency closure's code."""
     request = bp.current_request
     requested = unquote(version)
+    with_dependencies = _with_dependencies(query_param(request, "with_dependencies"), language)
     if language in SOURCE_DOWNLOADS:
         data = services().source_archives.download(request_context(request), name, requested, language)
         concrete = data["version"]
     else:
-        state, data, concrete = services().versions.download(request_context(request), name, requested, language)
+        state, data, concrete = (services().dependency_bundles if with_dependencies else services().versions).download(
+            request_context(request), name, requested, language, query_param(request, "protoc"))
         if state == "pending":
             return envelope(data, 202, headers={"Retry-After": "5", **_alias_headers(requested, concrete)})
     if "application/json" in request.headers.get("accept", ""):

@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Collection, Optional, Sequence, TextIO, Union
+from typing import Any, TextIO
 
 import yaml
 from google.protobuf import descriptor_pb2
@@ -35,7 +36,7 @@ class InputError(Exception):
     """An input or configuration we cannot use; reported like buf's `Failure: ...`."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "breaking",
         help="Verify no breaking changes have been made (like `buf breaking`).",
@@ -58,8 +59,8 @@ class Layout:
     """How buf sees a directory: its module roots (buf.yaml v2 `modules`) and its breaking configuration."""
 
     roots: tuple[str, ...] = (".",)
-    document: Optional[dict[str, Any]] = None  # the parsed buf.yaml, if any
-    config_path: Optional[Path] = None
+    document: dict[str, Any] | None = None  # the parsed buf.yaml, if any
+    config_path: Path | None = None
 
 
 def _read_yaml(text: str, origin: str) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def _read_yaml(text: str, origin: str) -> dict[str, Any]:
     return document
 
 
-def find_buf_yaml(directory: Path) -> Optional[Path]:
+def find_buf_yaml(directory: Path) -> Path | None:
     for name in CONFIG_NAMES:
         if (directory / name).is_file():
             return directory / name
@@ -123,7 +124,7 @@ def load_input(location: str, imports: Sequence[bytes] = ()) -> Source:
     return image_source(path.read_bytes(), location)
 
 
-def image_source(data: bytes, origin: str, only: Optional[Collection[str]] = None) -> Source:
+def image_source(data: bytes, origin: str, only: Collection[str] | None = None) -> Source:
     """A FileDescriptorSet image (a .binpb file, or a registry version's stored set) as an input;
     `only` keeps just those files, as buf leaves an image's imports out of the check."""
     fds = descriptor_pb2.FileDescriptorSet()
@@ -176,7 +177,7 @@ def config_from_document(document: dict[str, Any]) -> BreakingConfig:
     )
 
 
-def load_config(new_location: str, config_option: Optional[str]) -> BreakingConfig:
+def load_config(new_location: str, config_option: str | None) -> BreakingConfig:
     if config_option:
         config_path = Path(config_option)
         if config_path.is_file():
@@ -229,10 +230,10 @@ def restrict(source: Source, paths: Sequence[str], exclude_paths: Sequence[str])
     return Source(descriptor_pb2.FileDescriptorSet(file=kept), source.prefixes)
 
 
-AgainstInput = Union[str, Callable[[], Source]]
+AgainstInput = str | Callable[[], Source]
 
 
-def check(new_location: str, against: AgainstInput, *, config: Optional[str] = None, error_format: str = "text",
+def check(new_location: str, against: AgainstInput, *, config: str | None = None, error_format: str = "text",
           paths: Sequence[str] = (), exclude_paths: Sequence[str] = (), imports: Sequence[bytes] = (),
           out: TextIO | None = None, err: TextIO | None = None) -> int:
     """The whole `spoke breaking` run, shared by the argparse entry and the `spoke` CLI: `against` is a

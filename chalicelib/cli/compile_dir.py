@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from google.protobuf import descriptor_pb2
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 from . import breaking
 
 # Each subcommand module provides `register(subparsers)`, which sets `handler` on its parser.
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (breaking.register,)  # type: ignore[type-arg]
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (breaking.register,)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Callable, Optional, Sequence, TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.plans import PLAN_NAMES
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """0 on success; 1 with a message on stderr when the registry refuses (unknown organization, ...)."""
     out, err = out or sys.stdout, err or sys.stderr
     parser = build_parser()

@@ -103,5 +103,6 @@ def token_request(body: dict[str, Any], max_days: int) -> TokenRequest:
     if problems:
         raise ValidationFailed("Invalid API token request: " + "; ".join(
             f"{p['field']} must be {p['message']}" for p in problems), validation_errors=problems)
+    requested = scopes if isinstance(scopes, list) else []
     return TokenRequest(name=name, organization=str(organization).strip(),
-                        scopes=tuple(s for s in SCOPE_NAMES if s in scopes), expires_in_days=int(days))
+                        scopes=tuple(s for s in SCOPE_NAMES if s in requested), expires_in_days=int(days))

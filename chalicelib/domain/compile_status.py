@@ -5,11 +5,12 @@ guard), so a duplicate or late message can never overwrite a newer job's result.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Callable, Mapping, Union
+from typing import Any
 
 Statuses = dict[str, dict[str, Any]]
-StatusChange = Union[Statuses, Callable[[Statuses], Statuses]]
+StatusChange = Statuses | Callable[[Statuses], Statuses]
 FINISHED = ("succeeded", "failed")
 
 
@@ -27,7 +28,9 @@ def merge_statuses(current: Mapping[str, dict[str, Any]], change: StatusChange,
 
 
 def compiled_languages(statuses: Mapping[str, dict[str, Any]]) -> list[str]:
-    return sorted(language for language, status in statuses.items() if status.get("status") == "succeeded")
+    """The languages compiled with the default protoc release (other releases' entries are in `compilation`)."""
+    return sorted(language for language, status in statuses.items()
+                  if status.get("status") == "succeeded" and "@" not in language)
 
 
 def abandoned_as_failed(statuses: Mapping[str, dict[str, Any]], now: datetime, grace_seconds: float,
@@ -43,3 +46,16 @@ def abandoned_as_failed(statuses: Mapping[str, dict[str, Any]], now: datetime, g
         if (now - expired_at).total_seconds() > grace_seconds:
             shown[language] = {**status, "status": "failed", "error": reason}
     return shown
+
+
+def status_name(language: str, protoc_release: str | None = None) -> str:
+    """The `compilation` entry of a language compiled with a protoc release: the default release keeps
+    the bare language name, so versions compiled before releases existed stay served as they are.
+    (The ZIPs are content-addressed under artifacts/: two releases' ZIPs never share an S3 key.)"""
+    return f"{language}@{protoc_release}" if protoc_release else language
+
+
+def status_language(name: str) -> tuple[str, str | None]:
+    """(language, protoc release or None) of a `compilation` entry."""
+    language, _, release = name.partition("@")
+    return language, release or None

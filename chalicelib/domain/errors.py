@@ -299,3 +299,25 @@ class CollaboratorsOnlyInDefault(BadRequest):
 class TokenLimitReached(BusinessRuleViolated):
     """A user holds as many API tokens as they may (expired ones count until deleted)."""
     code = "TOKEN_LIMIT_REACHED"
+
+
+class MetricsAccessDenied(Forbidden):
+    """The deployment restricts /metrics to its operators (a token or networks) and the caller is neither."""
+    code = "METRICS_ACCESS_DENIED"
+
+
+# Dependency closures (GET .../download/{language}?with_dependencies=true)
+class ClosureTooLarge(PayloadTooLarge):
+    """The closure's ZIPs together exceed SPOKE_CLOSURE_MAX_BYTES: each ZIP is still downloadable alone."""
+    code = "CLOSURE_TOO_LARGE"
+
+
+class ClosureConflict(Conflict):
+    """Two modules of a closure generate the same file with different content: they cannot share one tree."""
+    code = "CLOSURE_CONFLICT"
+
+
+# Runtime-matched generation (?protoc=<release> on compile and download)
+class UnknownProtocRelease(BadRequest):
+    """A protoc release the layer does not carry: the message and details list the known ones."""
+    code = "UNKNOWN_PROTOC_RELEASE"

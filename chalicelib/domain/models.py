@@ -5,10 +5,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib.domain.names import DEFAULT_ORG_ID as DEFAULT_ORG_ID  # re-exported
 from chalicelib.domain.policy import CompatibilityPolicy
 from chalicelib.domain.roles import Role
-
-from chalicelib.domain.names import DEFAULT_ORG_ID  # noqa: F401 - re-exported
 
 
 class Entity(BaseModel):

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 from chalicelib.domain.errors import ValidationFailed
 
 MODULE_NAME_RULE = "1-64 characters: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"
 _MODULE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-SLUG_RULE = "2-40 characters: lowercase letters, digits and '-', not starting or ending with '-', not 'default' nor 'org-...'"
+SLUG_RULE = ("2-40 characters: lowercase letters, digits and '-', not starting or ending with '-', "
+             "not 'default' nor 'org-...'")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])$")
 DEFAULT_ORG_SLUG = "default"
 DEFAULT_ORG_ID = "default"  # the shared organization's id is its slug
@@ -47,7 +49,7 @@ def shown(text: str) -> str:
     return text if len(text) <= MAX_REF_SHOWN else text[:MAX_REF_SHOWN] + "..."
 
 
-def is_module_name(name: object) -> bool:
+def is_module_name(name: object) -> TypeGuard[str]:
     return isinstance(name, str) and bool(_MODULE_NAME.match(name)) and ".." not in name
 
 

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, field_validator
-from typing_extensions import Annotated
 
 from chalicelib.domain.errors import ValidationFailed
-
 
 MAX_RULES = 100
 RuleId = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64)]

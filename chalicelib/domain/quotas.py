@@ -8,9 +8,9 @@ item is never written by a request.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Mapping
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.errors import QuotaExceeded
 from chalicelib.domain.plans import DEFAULT_PLAN, DEFAULT_PLANS, Plan
@@ -46,12 +46,12 @@ def quota_exceeded(quota: str, usage: int, limit: int, plan: str | None = None) 
 
 
 def utc_day(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def day_counter_expiry(moment: datetime) -> int:
     """When a day's counter may go (epoch seconds): a few days after the day began."""
-    start = moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return int((start + timedelta(days=DAILY_COUNTER_DAYS)).timestamp())
 
 

@@ -12,7 +12,8 @@ import hashlib
 import io
 import json
 import zipfile
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 PROTO = "proto"
 DESCRIPTOR_SET = "descriptor_set"

@@ -210,16 +210,16 @@ def redirect_uri(value: Any) -> str:
     """Where the issuer sends the browser back: the client's own callback (an http(s) URL)."""
     if not isinstance(value, str) or not value.strip():
         raise _invalid("redirect_uri", "is required: your callback URL, e.g. http://127.0.0.1:8765/callback")
-    value = value.strip()
+    url = value.strip()
     try:
-        parts = urlsplit(value)
+        parts = urlsplit(url)
     except ValueError:
         parts = None
     if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment
-            or len(value) > MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in value)):
+            or len(url) > MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in url)):
         raise _invalid("redirect_uri", f"must be an http(s) URL without a fragment, at most {MAX_URL_LENGTH} "
                                        "characters")
-    return value
+    return url
 
 
 def authorization_url(provider: ProviderMetadata, client_id: str, login: LoginState, code_challenge: str) -> str:

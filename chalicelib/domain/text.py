@@ -23,17 +23,16 @@ def bounded_text(field: str, value: Any, max_length: int, single_line: bool = Fa
     rule = f"text of {'1' if required else '0'} to {max_length} characters" + (
         ", on one line" if single_line else "") + ", without control characters"
     problem = None
+    text = value.strip() if isinstance(value, str) else ""
     if not isinstance(value, str):
         problem = "must be text"
-    else:
-        value = value.strip()
-        if len(value) > max_length:
-            problem = f"is {len(value)} characters long; at most {max_length} are allowed"
-        elif required and not value:
-            problem = "is required"
-        elif (_CONTROL if single_line else _CONTROL_BUT_LINES).search(value):
-            problem = "contains a control character"
+    elif len(text) > max_length:
+        problem = f"is {len(text)} characters long; at most {max_length} are allowed"
+    elif required and not text:
+        problem = "is required"
+    elif (_CONTROL if single_line else _CONTROL_BUT_LINES).search(text):
+        problem = "contains a control character"
     if problem:
         raise ValidationFailed(f"{field} {problem}", validation_errors=[
             {"field": field, "code": "INVALID_LENGTH" if "long" in problem else "INVALID_FORMAT", "message": rule}])
-    return value
+    return text

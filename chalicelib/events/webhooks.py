@@ -16,6 +16,8 @@ from chalicelib.events.batch import process_batch
 from chalicelib.wiring import services
 
 bp = Blueprint(__name__)
+# Read at import time, for the decorator only: the packaged template replaces the event source's queue
+# with the stage's (`Fn::GetAtt` in infra/template.yaml; infra/package.py also imports with the stage's name).
 EVENTS_QUEUE = os.environ.get("SPOKE_EVENTS_QUEUE_NAME", "spoke-dev-events")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.api_tokens import looks_like_api_token
 from chalicelib.domain.errors import InvalidCredentials, TooManyLoginAttempts, Unauthorized, ValidationFailed
@@ -107,7 +108,9 @@ class AccountsService:
             self._count_failure(throttled)
             raise InvalidCredentials("Email or password is incorrect")
         credentials = self._accounts.credentials_for(address)
-        if not self._passwords.verify(credentials.password_hash if credentials else None, password):
+        # verify runs even without credentials (against a dummy hash): timing does not reveal accounts
+        verified = self._passwords.verify(credentials.password_hash if credentials else None, password)
+        if not verified or credentials is None:
             self._count_failure(throttled)
             raise InvalidCredentials("Email or password is incorrect")
         user = self._accounts.get_user(credentials.user_id)
@@ -232,4 +235,4 @@ class AccountsService:
 
 
 def _iso(epoch: int) -> str:
-    return iso_utc(datetime.fromtimestamp(epoch, timezone.utc))
+    return iso_utc(datetime.fromtimestamp(epoch, UTC))

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from chalicelib.domain.api_tokens import (LAST_USE_PRECISION_SECONDS, MAX_TOKENS_PER_USER, ApiToken, is_token_id,
-                                          is_well_formed, new_token_id, new_token_text, token_hash, token_request)
-from chalicelib.domain.errors import Forbidden, OrganizationNotFound, TokenNotFound, Unauthorized
+from chalicelib.domain.api_tokens import (
+    LAST_USE_PRECISION_SECONDS,
+    MAX_TOKENS_PER_USER,
+    ApiToken,
+    is_token_id,
+    is_well_formed,
+    new_token_id,
+    new_token_text,
+    token_hash,
+    token_request,
+)
+from chalicelib.domain.errors import OrganizationNotFound, TokenNotFound, Unauthorized
 from chalicelib.domain.models import DEFAULT_ORG_ID, Principal
 from chalicelib.domain.names import DEFAULT_ORG_SLUG, is_org_ref, shown
-from chalicelib.services.common import iso_utc, require_principal, require_session
+from chalicelib.services.common import iso_utc, require_session
 from chalicelib.services.ports import ApiTokensPort, OrganizationsPort
 
 logger = logging.getLogger("spoke.api_tokens")
@@ -24,7 +34,7 @@ SECONDS_PER_DAY = 86_400
 
 
 def _iso(epoch: float) -> str:
-    return iso_utc(datetime.fromtimestamp(epoch, timezone.utc))
+    return iso_utc(datetime.fromtimestamp(epoch, UTC))
 
 
 class ApiTokensService:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import Forbidden, InvalidCursor, Unauthorized, ValidationFailed
@@ -20,11 +20,11 @@ MAX_CURSOR_LENGTH = 2048
 
 def iso_utc(moment: datetime) -> str:
     """The one timestamp format of the API: `2025-01-24T10:00:00Z`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc_now() -> str:
-    return iso_utc(datetime.now(timezone.utc))
+    return iso_utc(datetime.now(UTC))
 
 
 def require_principal(principal: Principal | None) -> Principal:
@@ -62,7 +62,7 @@ class PageRequest:
     cursor: str | None = None
 
     @classmethod
-    def parse(cls, page: Any, page_size: Any, cursor: Any) -> "PageRequest":
+    def parse(cls, page: Any, page_size: Any, cursor: Any) -> PageRequest:
         errors = []
         values = {}
         for field, raw, default, high in (("page", page, 1, MAX_PAGE_OFFSET + 1),
@@ -105,9 +105,10 @@ def resume_after(cursors: CursorsPort, cursor: str | None, scope: dict[str, Any]
     if not cursor:
         return None
     position = cursors.decode(cursor)
-    if any(position.get(key) != value for key, value in scope.items()) or not isinstance(position.get("after"), str):
+    after = position.get("after")
+    if any(position.get(key) != value for key, value in scope.items()) or not isinstance(after, str):
         raise InvalidCursor("Cursor belongs to another listing: start again without it")
-    return position["after"]
+    return after
 
 
 def next_cursor(cursors: CursorsPort, scope: dict[str, Any], last: str | None, more: bool) -> str | None:

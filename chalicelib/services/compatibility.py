@@ -120,7 +120,8 @@ class CompatibilityService:
         if not isinstance(use, list) or not isinstance(except_, list) or len(use) + len(except_) > MAX_RULES or not all(
                 isinstance(i, str) and len(i) <= 64 for i in use + except_):
             raise ValidationFailed("use and except must be lists of buf rule or category IDs", validation_errors=[
-                {"field": "use", "code": "INVALID_TYPE", "message": f"lists of at most {MAX_RULES} IDs such as FILE or FIELD_NO_DELETE"}])
+                {"field": "use", "code": "INVALID_TYPE",
+                 "message": f"lists of at most {MAX_RULES} IDs such as FILE or FIELD_NO_DELETE"}])
         from chalicelib.domain import breaking
 
         config = breaking.BreakingConfig(use=[i.upper() for i in use], except_=[i.upper() for i in except_])

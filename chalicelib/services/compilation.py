@@ -18,19 +18,23 @@ cut off the same way with nobody left to record it. A receive that fails gives i
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
-from chalicelib.domain.compile_status import abandoned_as_failed
-from chalicelib.domain.errors import CompilationFailed, UnknownLanguage, ValidationFailed
+from chalicelib.domain.compile_status import Statuses, abandoned_as_failed, status_language, status_name
+from chalicelib.domain.errors import CompilationFailed, UnknownLanguage, UnknownProtocRelease, ValidationFailed
 from chalicelib.domain.go_paths import DEFAULT_GO_MODULE_HOST, GoPrefix, registry_go_prefix
 from chalicelib.domain.models import Organization, OutboxMessage, RequestContext
 from chalicelib.domain.names import DEFAULT_ORG_ID, DEFAULT_ORG_SLUG
+from chalicelib.domain.packages import DependencyPackage, PackageInfo
 from chalicelib.domain.roles import Action
 from chalicelib.services.common import iso_utc, require, utc_now
 from chalicelib.services.events import EventPublisher
-from chalicelib.services.ports import BlobsPort, FollowUp, RegistryPort, Statuses
+from chalicelib.services.ports import BlobsPort, FollowUp, MetricsPort, NoMetrics, RegistryPort
 from chalicelib.services.quotas import Plans, quotas_for
 
 ERROR_LIMIT = 4000
@@ -55,10 +59,14 @@ def lease_expired(status: dict[str, Any], now: datetime) -> bool:
 
 class GeneratorPort(Protocol):
     def versions(self) -> dict[str, str]: ...
+    def default_release(self) -> str: ...
+    def catalog(self, languages: list[str]) -> dict[str, Any]:
+        """{"default": release, "releases": [{"release", "default", "editions", "runtimes"}], "grpc": {...}}"""
     def generate(self, files: dict[str, bytes], dependency_files: dict[str, bytes], languages: list[str],
                  go_package_prefix: str | None = None, module: str = "", version: str = "",
                  descriptor_set: bytes | None = None, go_default_prefix: str | None = None,
-                 go_dependency_prefixes: dict[str, GoPrefix] | None = None) -> Any: ...
+                 go_dependency_prefixes: dict[str, GoPrefix] | None = None,
+                 package: PackageInfo | None = None, protoc_release: str | None = None) -> Any: ...
 
 
 class OrganizationLookup(Protocol):
@@ -69,10 +77,11 @@ class OrganizationLookup(Protocol):
 
 class CompilationService:
     def __init__(self, registry: RegistryPort, blobs: BlobsPort, generator: GeneratorPort,
-                 languages: dict[str, str], url_ttl_seconds: int, events: EventPublisher, *,
+                 languages: Mapping[str, str], url_ttl_seconds: int, events: EventPublisher, *,
                  lease_seconds: int = 900, clock: Callable[[], datetime] | None = None,
                  plans: Plans | None = None, organizations: OrganizationLookup | None = None,
-                 go_module_host: str = DEFAULT_GO_MODULE_HOST) -> None:
+                 go_module_host: str = DEFAULT_GO_MODULE_HOST, metrics: MetricsPort | None = None) -> None:
+        self._metrics = metrics or NoMetrics()  # compile duration and outcome per language
         self._plans = plans  # the plan table (compiles per day); None: no quotas
         self._organizations = organizations  # org slugs for derived Go paths; None: the org id stands in
         self._go_module_host = go_module_host
@@ -83,8 +92,9 @@ class CompilationService:
         self._languages = languages  # name -> description
         self._url_ttl = url_ttl_seconds
         self._lease_seconds = lease_seconds
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._lease_grace = ABANDONED_GRACE_SECONDS
+        self._slugs: dict[str, str] = {}  # org id -> slug, read once per job
 
     @property
     def default_languages(self) -> list[str]:
@@ -94,16 +104,38 @@ class CompilationService:
         return {language: {"status": "pending", "job": job, "updated_at": utc_now()} for language in languages}
 
     @staticmethod
-    def job_message(org_id: str, module: str, version: str, sort_key: str, languages: list[str], job: str
-                    ) -> OutboxMessage:
-        """The compile queue's message for a job: the caller writes it with the statuses that ask for it."""
-        return OutboxMessage(queue="compile", body=json.dumps({
-            "org_id": org_id, "module": module, "version": version, "sort_key": sort_key,
-            "languages": languages, "job": job}))
+    def job_message(org_id: str, module: str, version: str, sort_key: str, languages: list[str], job: str,
+                    protoc_release: str | None = None) -> OutboxMessage:
+        """The compile queue's message for a job: the caller writes it with the statuses that ask for it.
+        `protoc`: the release to compile with, absent for the default."""
+        body = {"org_id": org_id, "module": module, "version": version, "sort_key": sort_key,
+                "languages": languages, "job": job}
+        if protoc_release:
+            body["protoc"] = protoc_release
+        return OutboxMessage(queue="compile", body=json.dumps(body))
 
     def languages(self) -> dict[str, Any]:
-        return {"languages": [{"name": name, "description": text} for name, text in sorted(self._languages.items())],
-                "versions": self._generator.versions()}
+        """The outputs, the generators' versions, the protoc releases (each with the runtime every
+        language then needs) and which languages get gRPC stubs."""
+        catalog = self._generator.catalog(self.default_languages)
+        grpc = catalog.get("grpc", {})
+        return {"languages": [{"name": name, "description": text, **({"grpc": grpc[name]} if name in grpc else {})}
+                              for name, text in sorted(self._languages.items())],
+                "versions": self._generator.versions(),
+                "protoc_releases": catalog.get("releases", []), "default_protoc_release": catalog.get("default")}
+
+    def protoc_release(self, value: Any) -> str | None:
+        """The release a request names (`?protoc=` or the body's `protoc`), None for the default; an
+        unknown one is UNKNOWN_PROTOC_RELEASE with the known ones."""
+        if value is None or value == "":
+            return None
+        catalog = self._generator.catalog([])
+        known = [entry["release"] for entry in catalog.get("releases", [])]
+        if not isinstance(value, str) or value not in known:
+            shown = str(value)[:40]
+            raise UnknownProtocRelease(f"Unknown protoc release '{shown}'; known: {', '.join(known)}",
+                                       details={"unknown": shown, "known": known, "default": catalog.get("default")})
+        return None if value == catalog.get("default") else value
 
     def _checked(self, languages: Any) -> list[str]:
         if languages is None:
@@ -118,17 +150,23 @@ class CompilationService:
                                   details={"unknown": shown, "known": self.default_languages})
         return sorted(set(languages))
 
-    def request(self, ctx: RequestContext, item: dict[str, Any], languages: Any) -> dict[str, Any]:
-        """(Re)compile some languages of a version: they go back to pending under a new job."""
+    def request(self, ctx: RequestContext, item: dict[str, Any], languages: Any, protoc: Any = None
+                ) -> dict[str, Any]:
+        """(Re)compile some languages of a version (with a protoc release: `protoc`, None for the
+        default): they go back to pending under a new job."""
         require(ctx, Action.PUBLISH)
         chosen = self._checked(languages)
+        release = self.protoc_release(protoc)
         job = uuid.uuid4().hex
-        message = self.job_message(item["org_id"], item["module"], item["version"], item["sort_key"], chosen, job)
+        message = self.job_message(item["org_id"], item["module"], item["version"], item["sort_key"], chosen, job,
+                                   release)
+        pending = self.pending([status_name(language, release) for language in chosen], job)
         # The plan's compiles_per_day is a condition of the same transaction as the job's message.
         updated = self._registry.set_compilation(item["org_id"], item["module"], item["sort_key"],
-                                                 self.pending(chosen, job), outbox=lambda _before, _after: [message],
+                                                 pending, outbox=lambda _before, _after: [message],
                                                  compile_quota=quotas_for(ctx, self._plans, now=self._clock()))
-        return (updated or item).get("compilation", {})
+        compilation: dict[str, Any] = (updated or item).get("compilation", {})
+        return compilation
 
     def as_seen(self, item: dict[str, Any]) -> dict[str, Any]:
         """The version item with its statuses as readers see them (an abandoned claim is failed), so a
@@ -136,31 +174,61 @@ class CompilationService:
         shown = abandoned_as_failed(item.get("compilation", {}), self._clock(), self._lease_grace, ABANDONED)
         return {**item, "compilation": shown}
 
-    def download(self, item: dict[str, Any], language: str) -> tuple[str, dict[str, Any]]:
-        """('ready', {url...}) or ('pending', status); a failed compilation raises COMPILATION_FAILED."""
+    def download(self, item: dict[str, Any], language: str, protoc: Any = None,
+                 ctx: RequestContext | None = None) -> tuple[str, dict[str, Any]]:
+        """('ready', {url...}) or ('pending', status); a failed compilation raises COMPILATION_FAILED.
+
+        With a protoc release (`protoc`) not compiled yet for this language, and a caller (`ctx`), the
+        compile is enqueued (the job's message written with its pending status, as a recompile's)."""
         item = self.as_seen(item)
         if language not in self._languages:
             raise UnknownLanguage(f"Unknown language '{language}'; known: {', '.join(self.default_languages)}",
                                   details={"known": self.default_languages})
-        status = item.get("compilation", {}).get(language)
+        release = self.protoc_release(protoc)
+        name = status_name(language, release)
+        described = {"language": language, **({"protoc_release": release} if release else {})}
+        status = item.get("compilation", {}).get(name)
+        if status is None and release and ctx is not None:
+            status = self._enqueue(ctx, item, language, release)
         if status is None:
-            return "pending", {"language": language, "status": "not_requested",
+            return "pending", {**described, "status": "not_requested",
                                "message": "Not compiled yet: POST .../compile with this language"}
         if status["status"] == "failed":
-            raise CompilationFailed(f"Compiling {item['module']} {item['version']} to {language} failed: "
-                                    f"{status.get('error', '')}", details={"language": language,
+            raise CompilationFailed(f"Compiling {item['module']} {item['version']} to {name} failed: "
+                                    f"{status.get('error', '')}", details={**described,
                                                                            "error": status.get("error", "")})
         if status["status"] != "succeeded":
-            return "pending", {"language": language, **status}
-        filename = f"{item['module']}-{item['version']}-{language}.zip"
-        return "ready", {"language": language, "url": self._blobs.artifact_url(status["sha256"], filename,
-                                                                                self._url_ttl),
+            return "pending", {**described, **status}
+        suffix = f"-protoc-{release}" if release else ""
+        filename = f"{item['module']}-{item['version']}-{language}{suffix}.zip"
+        return "ready", {**described, "url": self._blobs.artifact_url(status["sha256"], filename, self._url_ttl),
                          "expires_in": self._url_ttl, "size": status["size"], "sha256": status["sha256"]}
+
+    def _enqueue(self, ctx: RequestContext, item: dict[str, Any], language: str, release: str
+                 ) -> dict[str, Any] | None:
+        """A download's compile of a release not compiled yet: pending under a new job, its message in the
+        same write, only if no other request enqueued it first (then that one's status is returned)."""
+        job, name = uuid.uuid4().hex, status_name(language, release)
+        message = self.job_message(item["org_id"], item["module"], item["version"], item["sort_key"], [language],
+                                   job, release)
+
+        def absent_only(current: Statuses) -> Statuses:
+            return {} if name in current else self.pending([name], job)
+
+        def follow_up(before: Statuses, after: Statuses) -> list[OutboxMessage]:
+            return [message] if name not in before and after.get(name, {}).get("job") == job else []
+
+        updated = self._registry.set_compilation(item["org_id"], item["module"], item["sort_key"], absent_only,
+                                                 outbox=follow_up,
+                                                 compile_quota=quotas_for(ctx, self._plans, now=self._clock()))
+        status: dict[str, Any] | None = (updated or {}).get("compilation", {}).get(name)
+        return status
 
     def run_job(self, message: dict[str, Any], final_attempt: bool) -> dict[str, Any] | None:
         """The compile function's work for one queue message; raises to have SQS retry it."""
         org_id, module, sort_key, job = message["org_id"], message["module"], message["sort_key"], message["job"]
-        wanted: list[str] = list(message["languages"])
+        release: str | None = message.get("protoc") or None   # a job of the default release names none
+        wanted = [status_name(language, release) for language in message["languages"]]  # compilation entries
         announce = self._announcement(org_id, module, message.get("version", ""), job)
         claim = uuid.uuid4().hex
         item = self._registry.set_compilation(org_id, module, sort_key, self._claim(job, wanted, claim, final_attempt),
@@ -171,12 +239,18 @@ class CompilationService:
         todo = [lang for lang in wanted if item.get("compilation", {}).get(lang, {}).get("claim") == claim]
         if not todo:
             return item
+        languages = [status_language(name)[0] for name in todo]
+        started = time.perf_counter()
         try:
+            self._slugs = {}  # read again by each job: a slug may have changed since the last one
             files, dependency_files, owners = self._sources(item)
-            prefix, default_prefix, dependency_prefixes = self._go_prefixes(org_id, module, todo, owners)
-            result = self._generator.generate(files, dependency_files, todo, module=module, version=item["version"],
+            prefix, default_prefix, dependency_prefixes = self._go_prefixes(org_id, module, languages, owners)
+            result = self._generator.generate(files, dependency_files, languages, module=module,
+                                              version=item["version"], protoc_release=release,
                                               go_package_prefix=prefix, go_default_prefix=default_prefix,
                                               go_dependency_prefixes=dependency_prefixes,
+                                              package=replace(self._package(org_id, item, owners),
+                                                              protoc_release=release),
                                               descriptor_set=self._blobs.get_descriptor_set(
                                                   item["descriptor_set_sha256"]))
         except Exception as error:
@@ -185,20 +259,42 @@ class CompilationService:
                 if final_attempt else {"status": "pending", "job": job}
             self._registry.set_compilation(org_id, module, sort_key, self._release(todo, claim, gone),
                                            unless_job_finished=job, outbox=announce)
+            if final_attempt:
+                self._count_outcomes({language: False for language in todo},
+                                     (time.perf_counter() - started) * 1000)
             raise
+        elapsed_ms = (time.perf_counter() - started) * 1000
         statuses = {}
         for language, output in result.outputs.items():
+            name = status_name(language, release)
             if output.ok:
                 sha256 = self._blobs.put_artifact(output.zip_bytes)
-                statuses[language] = {"status": "succeeded", "job": job, "sha256": sha256,
-                                      "size": len(output.zip_bytes), "updated_at": utc_now()}
+                statuses[name] = {"status": "succeeded", "job": job, "sha256": sha256,
+                                  "size": len(output.zip_bytes), "updated_at": utc_now()}
+                notes = list(getattr(output, "notes", ()))[:10]
+                if notes:  # e.g. gRPC stubs a missing plugin could not make: said where users look
+                    statuses[name]["notes"] = [note[:500] for note in notes]
             else:
-                statuses[language] = {"status": "failed", "job": job, "error": (output.error or "")[:ERROR_LIMIT],
-                                      "updated_at": utc_now()}
+                statuses[name] = {"status": "failed", "job": job, "error": (output.error or "")[:ERROR_LIMIT],
+                                  "updated_at": utc_now()}
         # The guard: results of this job never replace a language it no longer owns or has finished
         # (a receive that resumed an expired claim may have finished it first).
-        return self._registry.set_compilation(org_id, module, sort_key, statuses, unless_job_finished=job,
-                                              outbox=announce)
+        recorded = self._registry.set_compilation(org_id, module, sort_key, statuses, unless_job_finished=job,
+                                                  outbox=announce)
+        # counted once recorded: a receive whose statuses were not written comes again and counts then
+        self._count_outcomes({language: output.ok for language, output in result.outputs.items()}, elapsed_ms)
+        return recorded
+
+    def _count_outcomes(self, outcomes: dict[str, bool], elapsed_ms: float) -> None:
+        """CompileDuration and CompileSucceeded/CompileFailed per language (the languages of a job compile
+        together: each gets the job's duration), and CompileFailures with no language (the alarm's)."""
+        for language, ok in outcomes.items():
+            dimensions = {"language": language}
+            self._metrics.milliseconds("CompileDuration", elapsed_ms, dimensions)
+            self._metrics.count("CompileSucceeded" if ok else "CompileFailed", 1, dimensions)
+        failures = sum(1 for ok in outcomes.values() if not ok)
+        if failures:
+            self._metrics.count("CompileFailures", failures)
 
     def _go_prefixes(self, org_id: str, module_name: str, languages: list[str], owners: dict[str, str]
                      ) -> tuple[str | None, str | None, dict[str, GoPrefix]]:
@@ -209,24 +305,39 @@ class CompilationService:
         a version's Go code. Only Go jobs pay for the reads (one per module, and the organization's slug)."""
         if "go" not in languages:
             return None, None, {}
-        slug: list[str] = []  # read once, when a derived path needs it
-
         def prefix_of(name: str) -> GoPrefix | None:
             module = self._registry.get_module(org_id, name)
             if module is not None and module.go_package_prefix:
                 return GoPrefix(module.go_package_prefix)
-            if not slug:
-                org = self._organizations.get_organization(org_id) if self._organizations is not None else None
-                slug.append(org.slug if org is not None else (DEFAULT_ORG_SLUG if org_id == DEFAULT_ORG_ID else org_id))
-            derived = registry_go_prefix(self._go_module_host, slug[0], name)
+            derived = registry_go_prefix(self._go_module_host, self._org_slug(org_id), name)
             return GoPrefix(derived, derived=True) if derived else None
 
         own = prefix_of(module_name)
         by_module = {name: prefix_of(name) for name in sorted(set(owners.values()))}
-        dependency_prefixes = {file: by_module[name] for file, name in owners.items() if by_module[name] is not None}
+        dependency_prefixes = {file: prefix for file, name in owners.items() if (prefix := by_module[name]) is not None}
         if own is None:
             return None, None, dependency_prefixes
         return (None, own.path, dependency_prefixes) if own.derived else (own.path, None, dependency_prefixes)
+
+    def _org_slug(self, org_id: str) -> str:
+        """The organization's slug (derived Go paths, package names), read once per job."""
+        if org_id not in self._slugs:
+            org = self._organizations.get_organization(org_id) if self._organizations is not None else None
+            self._slugs = {org_id: org.slug if org is not None else
+                           (DEFAULT_ORG_SLUG if org_id == DEFAULT_ORG_ID else org_id)}
+        return self._slugs[org_id]
+
+    def _package(self, org_id: str, item: dict[str, Any], owners: dict[str, str]) -> PackageInfo:
+        """The names packaging gives the version and its closure (manifests' dependencies, go.mod, pyproject,
+        pom): every module of resolved_dependencies, with its files and whether the version names it."""
+        direct = {d["module"] for d in item.get("dependencies", [])}
+        files: dict[str, list[str]] = {}
+        for path, name in owners.items():
+            files.setdefault(name, []).append(path)
+        dependencies = tuple(DependencyPackage(d["module"], d["version"], tuple(sorted(files.get(d["module"], []))),
+                                               d["module"] in direct)
+                             for d in item.get("resolved_dependencies", []))
+        return PackageInfo(self._org_slug(org_id), item["module"], item["version"], dependencies)
 
     def _claim(self, job: str, wanted: list[str], claim: str, final_attempt: bool
                ) -> Callable[[Statuses], Statuses]:

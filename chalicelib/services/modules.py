@@ -7,23 +7,29 @@ roles alone govern writes.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from chalicelib.domain.errors import (Conflict, Forbidden, ModuleNotFound, UserNotFound, ValidationFailed,
-                                      VersionNotFound)
-from chalicelib.domain.text import bounded_text
+from chalicelib.domain.errors import (
+    Conflict,
+    Forbidden,
+    ModuleNotFound,
+    UserNotFound,
+    ValidationFailed,
+    VersionNotFound,
+)
 from chalicelib.domain.go_paths import GO_IMPORT_PATH_RULE, go_import_path_problem
 from chalicelib.domain.models import DEFAULT_ORG_ID, Module, RequestContext
 from chalicelib.domain.names import is_module_name, is_user_id, shown, validate_module_name
-from chalicelib.domain.versions import LATEST, is_latest, parse_version
 from chalicelib.domain.policy import CompatibilityPolicy, parse_policy
-from chalicelib.domain.search import parse_query
 from chalicelib.domain.roles import Action
-from chalicelib.services.events import EventPublisher
-from chalicelib.services.quotas import Plans, quotas_for
+from chalicelib.domain.search import parse_query
+from chalicelib.domain.text import bounded_text
+from chalicelib.domain.versions import LATEST, is_latest, parse_version
 from chalicelib.services.common import PageRequest, next_cursor, pagination, require, resume_after, utc_now
-from chalicelib.services.ports import (AccountsPort, CollaboratorsPort, CursorsPort, OrganizationsPort,
-                                      RegistryPort)
+from chalicelib.services.events import EventPublisher
+from chalicelib.services.ports import AccountsPort, CollaboratorsPort, CursorsPort, OrganizationsPort, RegistryPort
+from chalicelib.services.quotas import Plans, quotas_for
 
 MAX_DESCRIPTION = 1000
 
@@ -35,11 +41,12 @@ def validate_description(value: Any) -> str:
 def validate_go_prefix(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    problem = go_import_path_problem(value.rstrip("/")) if isinstance(value, str) else "it is not text"
-    if problem:
+    prefix = value.rstrip("/") if isinstance(value, str) else None
+    problem = go_import_path_problem(prefix) if prefix is not None else "it is not text"
+    if problem or prefix is None:
         raise ValidationFailed(f"go_package_prefix is not a Go import path: {problem}", validation_errors=[
             {"field": "go_package_prefix", "code": "INVALID_FORMAT", "message": GO_IMPORT_PATH_RULE}])
-    return value.rstrip("/")
+    return prefix
 
 
 class ModulesService:

@@ -9,18 +9,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chalicelib.domain.errors import (Forbidden, MemberNotFound, OrganizationNotFound,
-                                      UserNotFound, ValidationFailed)
+from chalicelib.domain.errors import Forbidden, MemberNotFound, OrganizationNotFound, UserNotFound, ValidationFailed
 from chalicelib.domain.models import DEFAULT_ORG_ID, Member, Organization, Principal, RequestContext
-from chalicelib.domain.text import bounded_text
 from chalicelib.domain.names import DEFAULT_ORG_SLUG, is_org_ref, is_user_id, shown, validate_slug
+from chalicelib.domain.plans import DEFAULT_PLAN, DEFAULT_PLANS, PLAN_NAMES, Plan
+from chalicelib.domain.quotas import limits_of, plan_named
 from chalicelib.domain.roles import Action, Role, can
+from chalicelib.domain.text import bounded_text
 from chalicelib.services.accounts import normalise_email
 from chalicelib.services.common import require, require_principal, require_session, utc_now
 from chalicelib.services.ports import AccountsPort, OrganizationsPort
 from chalicelib.services.quotas import Plans, quotas_for
-from chalicelib.domain.plans import DEFAULT_PLAN, DEFAULT_PLANS, PLAN_NAMES, Plan
-from chalicelib.domain.quotas import limits_of, plan_named
 
 MAX_ORG_NAME = 100
 DEFAULT_ORG = Organization(id=DEFAULT_ORG_ID, name="Default", slug=DEFAULT_ORG_SLUG, plan="free",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from chalicelib.domain.names import DEFAULT_ORG_ID
 from chalicelib.services.ports import OutboxStorePort, QueuesPort, TableChange

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.compile_status import Statuses, StatusChange
+from chalicelib.domain.compile_status import StatusChange, Statuses
 
 if TYPE_CHECKING:  # annotations only: a cold start does not load pydantic models
+    from chalicelib.domain.api_tokens import ApiToken
+    from chalicelib.domain.models import Credentials, Member, Module, Organization, OutboxMessage, User, VersionSummary
+    from chalicelib.domain.passwords import SessionState
     from chalicelib.domain.policy import CompatibilityPolicy
     from chalicelib.domain.quotas import Quotas, Usage
-    from chalicelib.domain.models import (Credentials, Member, Module, Organization, OutboxMessage, User,
-                                          VersionSummary)
-    from chalicelib.domain.api_tokens import ApiToken
-    from chalicelib.domain.passwords import SessionState
     from chalicelib.domain.roles import Role
     from chalicelib.domain.search import SearchPage, SearchQuery
 
@@ -145,7 +145,7 @@ class Manifest:
         return next((f for f in self.files if f.path == path), None)
 
     @staticmethod
-    def pack(files: Sequence[tuple[str, bytes]]) -> tuple[bytes, "Manifest"]:
+    def pack(files: Sequence[tuple[str, bytes]]) -> tuple[bytes, Manifest]:
         """The pack of `files` (their bytes back to back, in the order given) and its manifest: the one
         layout every blob store writes."""
         entries, offset = [], 0
@@ -167,7 +167,7 @@ class Manifest:
         return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def from_text(cls, text: str | bytes) -> "Manifest":
+    def from_text(cls, text: str | bytes) -> Manifest:
         body = json.loads(text)
         pack = body.get("pack") or {}
         return cls(files=tuple(PackedFile(path=f["path"], size=int(f["size"]), sha256=f["sha256"],
@@ -200,7 +200,7 @@ class QueuesPort(Protocol):
 
 class TokensPort(Protocol):
     def issue(self, user_id: str, email: str) -> tuple[str, int]: ...
-    def decode(self, token: str) -> dict: ...
+    def decode(self, token: str) -> dict[str, Any]: ...
 
 
 class CursorsPort(Protocol):
@@ -306,3 +306,42 @@ class OidcPort(Protocol):
                         ) -> dict[str, Any]:
         """The claims of an ID token whose signature (the issuer's JWKS), iss, aud, exp and nonce hold;
         SsoLoginFailed naming the check that failed otherwise."""
+
+
+if TYPE_CHECKING:
+    from chalicelib.domain.audit import AuditQuery, AuditRecord
+
+
+class AuditStorePort(Protocol):
+    def put(self, record: AuditRecord, expires_at_epoch: int) -> None:
+        """Store one record (a single PutItem); raises when the store fails."""
+    def list(self, query: AuditQuery) -> tuple[list[tuple[str, AuditRecord]], bool]:
+        """(position, record) pairs of one organization's trail, newest first, at most `query.limit`, and
+        whether more follow; a position is what `AuditQuery.after` takes to resume after that record."""
+
+
+class MetricsPort(Protocol):
+    """Operational metrics (CloudWatch EMF on AWS). Services count what only they know (publishes,
+    compile and delivery outcomes); the adapter adds the service and stage dimensions."""
+
+    def count(self, name: str, value: float = 1, dimensions: dict[str, str] | None = None) -> None: ...
+    def milliseconds(self, name: str, value: float, dimensions: dict[str, str] | None = None) -> None: ...
+
+
+class NoMetrics:
+    """A MetricsPort that records nothing: the default of services built without one."""
+
+    def count(self, name: str, value: float = 1, dimensions: dict[str, str] | None = None) -> None:
+        return None
+
+    def milliseconds(self, name: str, value: float, dimensions: dict[str, str] | None = None) -> None:
+        return None
+
+
+class ClosuresPort(Protocol):
+    """The stored compiled ZIPs a closure ZIP is built from, and which closure ZIP (an artifact, stored
+    with BlobsPort.put_artifact) a closure's inputs built: {"sha256", "size"}, or None before the first."""
+
+    def read_artifact(self, sha256: str) -> bytes: ...
+    def get_pointer(self, inputs_sha256: str) -> dict[str, Any] | None: ...
+    def put_pointer(self, inputs_sha256: str, artifact: dict[str, Any]) -> None: ...

@@ -1,8 +1,9 @@
 """The quotas a request's writes are held to: its organization's plan, and where its usage counts."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.quotas import Quotas, day_counter_expiry, plan_named, utc_day
 
@@ -19,7 +20,7 @@ def quotas_for(ctx: RequestContext, plans: Plans | None, owner_id: str | None = 
     and stored bytes on `owner_id` (the module's owner; the caller by default), compiles on the caller."""
     if plans is None:
         return None
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     caller = ctx.principal.user_id if ctx.principal else None
     shared = ctx.org.is_default
     return Quotas(plan=plan_named(plans, ctx.org.plan), org_id=ctx.org.id,

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 from chalicelib.domain.plans import DEFAULT_PLAN, Plan
 from chalicelib.domain.rate_limits import WINDOW_SECONDS, RateScope, RateStatus, Window

@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.domain.dependencies import DependencyRef
-from chalicelib.domain.errors import (CompileLimitExceeded, DependencyConflict, DependencyNotFound, InvalidProto,
-                                     UnresolvedImport)
+from chalicelib.domain.errors import (
+    CompileLimitExceeded,
+    DependencyConflict,
+    DependencyNotFound,
+    InvalidProto,
+    UnresolvedImport,
+)
 from chalicelib.domain.schema import CompileOutcome
 from chalicelib.domain.uploads import UploadedFile
 from chalicelib.services.ports import BlobsPort, Manifest, RegistryPort
@@ -98,7 +103,7 @@ class SchemaService:
         ordered = sorted(closure.values(), key=lambda e: e["module"])
         loaded = self._load(org_id, ordered, items)
         origin: dict[str, str] = {}
-        for entry, (paths, _) in zip(ordered, loaded):
+        for entry, (paths, _) in zip(ordered, loaded, strict=True):
             label = f"{entry['module']}@{entry['version']}"
             for path in paths:
                 if path in own_paths:

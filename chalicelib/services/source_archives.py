@@ -14,17 +14,17 @@ compile function never makes them).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib.domain.models import RequestContext
-from chalicelib.domain.source_archive import DESCRIPTOR_SET, PROTO, build_source_zip
 from chalicelib.domain.roles import Action
+from chalicelib.domain.source_archive import DESCRIPTOR_SET, PROTO, build_source_zip
 from chalicelib.services.common import iso_utc, require
 from chalicelib.services.modules import ModulesService
 from chalicelib.services.ports import BlobsPort, RegistryPort
 from chalicelib.services.schemas import stored_manifest
-
 
 
 class SourceArchivesService:
@@ -34,7 +34,7 @@ class SourceArchivesService:
         self._blobs = blobs
         self._modules = modules
         self._url_ttl = url_ttl_seconds
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def download(self, ctx: RequestContext, module_name: str, version_text: str, kind: str) -> dict[str, Any]:
         """Where the `proto` ZIP or the `descriptor_set` of a version is: {url, size, sha256, expires_at}

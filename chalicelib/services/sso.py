@@ -12,20 +12,34 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.errors import (EmailExists, MemberExists, OrganizationNotFound, SsoLoginFailed,
-                                      SsoNotConfigured, ValidationFailed)
+from chalicelib.domain.errors import (
+    EmailExists,
+    MemberExists,
+    OrganizationNotFound,
+    SsoLoginFailed,
+    SsoNotConfigured,
+    ValidationFailed,
+)
 from chalicelib.domain.models import DEFAULT_ORG_ID, Member, Organization, RequestContext, User
 from chalicelib.domain.names import DEFAULT_ORG_SLUG, is_org_ref, shown
 from chalicelib.domain.roles import Action, Role
-from chalicelib.domain.sso import (LoginState, SsoConfig, authorization_url, redirect_uri, settings_input,
-                                   signs_in_by_sso, sso_password_hash, verified_email)
+from chalicelib.domain.sso import (
+    LoginState,
+    SsoConfig,
+    authorization_url,
+    redirect_uri,
+    settings_input,
+    signs_in_by_sso,
+    sso_password_hash,
+    verified_email,
+)
 from chalicelib.services.common import iso_utc, require, require_principal, utc_now
-from chalicelib.services.ports import (AccountsPort, OidcPort, OrganizationsPort, SsoPort, SsoSecretsPort,
-                                       TokensPort)
+from chalicelib.services.ports import AccountsPort, OidcPort, OrganizationsPort, SsoPort, SsoSecretsPort, TokensPort
 
 if TYPE_CHECKING:
     from chalicelib.domain.plans import Plan
@@ -126,7 +140,7 @@ class SsoService:
         self._store.put_state(login)
         return SsoStart(authorization_url=authorization_url(config.provider, config.client_id, login,
                                                             code_challenge(login.code_verifier)),
-                        state=login.state, expires_at=iso_utc(datetime.fromtimestamp(expires_at, timezone.utc)))
+                        state=login.state, expires_at=iso_utc(datetime.fromtimestamp(expires_at, UTC)))
 
     def callback(self, state: Any, code: Any) -> SsoLogin:
         """Redeem a login's state once, exchange the code, verify the ID token, then find or create the
@@ -148,7 +162,7 @@ class SsoService:
         user, created = self._account(email, claims, org.id)
         member, joined = self._membership(org, user, config.default_role)
         token, expires_at = self._tokens.issue(user.id, user.email)
-        return SsoLogin(token=token, expires_at=iso_utc(datetime.fromtimestamp(expires_at, timezone.utc)),
+        return SsoLogin(token=token, expires_at=iso_utc(datetime.fromtimestamp(expires_at, UTC)),
                         user=user, organization=org, role=member.role, provisioned=created or joined)
 
     def _organization(self, ref: str) -> Organization | None:

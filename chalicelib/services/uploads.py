@@ -10,13 +10,20 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from chalicelib.domain.archives import ArchiveLimits, read_archive
-from chalicelib.domain.errors import (ArchiveTooLarge, UploadAlreadyUsed, UploadExpired, UploadForbidden,
-                                     UploadNotFound, UploadNotReceived)
+from chalicelib.domain.errors import (
+    ArchiveTooLarge,
+    UploadAlreadyUsed,
+    UploadExpired,
+    UploadForbidden,
+    UploadNotFound,
+    UploadNotReceived,
+)
 from chalicelib.domain.models import Module, RequestContext
 from chalicelib.domain.roles import Action
 from chalicelib.domain.versions import Version
@@ -93,7 +100,8 @@ class UploadsService:
         data = self._uploads.read_archive(grant, self._policy.max_archive_bytes)
         if data is None:
             raise UploadNotReceived(f"No archive has been posted for upload '{grant.upload_id}': POST it to the "
-                                    "url with the fields it came with, then publish", details={"upload_id": grant.upload_id})
+                                    "url with the fields it came with, then publish",
+                                    details={"upload_id": grant.upload_id})
         if len(data) > self._policy.max_archive_bytes:
             raise ArchiveTooLarge(f"The archive is {len(data)} bytes; the limit is {self._policy.max_archive_bytes}",
                                   details={"limit": "archive_bytes", "max_bytes": self._policy.max_archive_bytes})
@@ -106,4 +114,4 @@ class UploadsService:
 
 
 def _iso(epoch: int) -> str:
-    return iso_utc(datetime.fromtimestamp(epoch, timezone.utc))
+    return iso_utc(datetime.fromtimestamp(epoch, UTC))

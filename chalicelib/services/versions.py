@@ -17,11 +17,11 @@ from chalicelib.domain.roles import Action
 from chalicelib.domain.uploads import UploadedFile, validate_upload
 from chalicelib.domain.versions import Version, parse_version
 from chalicelib.services.common import PageRequest, next_cursor, require, require_principal, resume_after, utc_now
-from chalicelib.services.modules import ModulesService, validate_description
-from chalicelib.services.ports import BlobsPort, CursorsPort, Manifest, RegistryPort
 from chalicelib.services.compatibility import CompatibilityService
 from chalicelib.services.compilation import CompilationService
 from chalicelib.services.events import EventPublisher, file_list
+from chalicelib.services.modules import ModulesService, validate_description
+from chalicelib.services.ports import BlobsPort, CursorsPort, Manifest, MetricsPort, NoMetrics, RegistryPort
 from chalicelib.services.quotas import Plans, quotas_for
 from chalicelib.services.schemas import INLINE_MANIFEST, SchemaService, inline_manifest, stored_manifest
 
@@ -46,7 +46,9 @@ class VersionsService:
                  cursors: CursorsPort, schemas: SchemaService, compatibility: CompatibilityService,
                  compilation: CompilationService, events: EventPublisher, max_files: int,
                  uploads: UploadsService | None = None, inline_max_files: int = INLINE_MANIFEST_MAX_FILES,
-                 inline_max_bytes: int = INLINE_MANIFEST_MAX_BYTES, plans: Plans | None = None) -> None:
+                 inline_max_bytes: int = INLINE_MANIFEST_MAX_BYTES, plans: Plans | None = None,
+                 metrics: MetricsPort | None = None) -> None:
+        self._metrics = metrics or NoMetrics()  # Publishes: each version this service created
         self._plans = plans  # the plan table (quotas); None: no quotas
         self._uploads = uploads
         self._inline_limits = (inline_max_files, inline_max_bytes)
@@ -91,6 +93,7 @@ class VersionsService:
             return self._retried(module, existing, version, description, refs, uploads), False
         if archive is not None:
             self._uploads_service().used(archive, version)
+        self._metrics.count("Publishes")
         return record, True
 
     def _uploads_service(self) -> UploadsService:
@@ -217,16 +220,18 @@ class VersionsService:
         require(ctx, Action.READ)
         return self._modules.find_version(ctx, self._modules.find(ctx, module_name), version_text)
 
-    def request_compilation(self, ctx: RequestContext, module_name: str, version_text: str, languages: Any
-                            ) -> dict[str, Any]:
+    def request_compilation(self, ctx: RequestContext, module_name: str, version_text: str, languages: Any,
+                            protoc: Any = None) -> dict[str, Any]:
         module = self._modules.writable(ctx, module_name)  # a recompile is a write: same rule as publish
-        return self._compilation.request(ctx, self._modules.find_version(ctx, module, version_text), languages)
+        return self._compilation.request(ctx, self._modules.find_version(ctx, module, version_text), languages,
+                                         protoc)
 
-    def download(self, ctx: RequestContext, module_name: str, version_text: str, language: str
-                 ) -> tuple[str, dict[str, Any], str]:
-        """The compiled ZIP's state and data (see CompilationService.download), and the concrete version."""
+    def download(self, ctx: RequestContext, module_name: str, version_text: str, language: str,
+                 protoc: str | None = None) -> tuple[str, dict[str, Any], str]:
+        """The compiled ZIP's state and data (see CompilationService.download), and the concrete version.
+        A protoc release not compiled yet for this language is enqueued (see CompilationService.download)."""
         item = self._version_item(ctx, module_name, version_text)
-        state, data = self._compilation.download(item, language)
+        state, data = self._compilation.download(item, language, protoc, ctx)
         return state, data, item["version"]
 
     def get(self, ctx: RequestContext, module_name: str, version_text: str) -> ModuleVersion:

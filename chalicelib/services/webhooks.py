@@ -15,23 +15,41 @@ queued forever.
 """
 from __future__ import annotations
 
+import builtins
 import json
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
-from chalicelib.domain.errors import (DeliveryNotFound, Forbidden, ValidationFailed, WebhookInactive,
-                                      WebhookNotFound)
+from chalicelib.domain.errors import DeliveryNotFound, Forbidden, ValidationFailed, WebhookInactive, WebhookNotFound
 from chalicelib.domain.models import DEFAULT_ORG_ID, OutboxMessage, RequestContext
-from chalicelib.domain.roles import Action
-from chalicelib.domain.webhooks import (TERMINAL, Delivery, DeliveryPolicy, Webhook, delivery_body, delivery_headers,
-                                        delivery_id, fan_out_salt, normalise_events, validate_secret)
-from chalicelib.services.common import (PageRequest, iso_utc, next_cursor, require, require_principal, resume_after,
-                                       utc_now)
-from chalicelib.services.events import EVENT_TYPES
-from chalicelib.services.ports import CursorsPort, QueuesPort
 from chalicelib.domain.quotas import plan_named
+from chalicelib.domain.roles import Action
+from chalicelib.domain.webhooks import (
+    TERMINAL,
+    Delivery,
+    DeliveryPolicy,
+    Webhook,
+    delivery_body,
+    delivery_headers,
+    delivery_id,
+    fan_out_salt,
+    normalise_events,
+    validate_secret,
+)
+from chalicelib.services.common import (
+    PageRequest,
+    iso_utc,
+    next_cursor,
+    require,
+    require_principal,
+    resume_after,
+    utc_now,
+)
+from chalicelib.services.events import EVENT_TYPES
+from chalicelib.services.ports import CursorsPort, MetricsPort, NoMetrics, QueuesPort
 from chalicelib.services.quotas import Plans
 
 DELIVERY_MESSAGE = "delivery"
@@ -61,12 +79,13 @@ class HttpPort(Protocol):
 
 
 def _iso_in(seconds: int) -> str:
-    return iso_utc(datetime.now(timezone.utc) + timedelta(seconds=seconds))
+    return iso_utc(datetime.now(UTC) + timedelta(seconds=seconds))
 
 
 class WebhooksService:
     def __init__(self, store: WebhooksStorePort, http: HttpPort, queues: QueuesPort, cursors: CursorsPort,
-                 policy: DeliveryPolicy, plans: Plans | None = None) -> None:
+                 policy: DeliveryPolicy, plans: Plans | None = None, metrics: MetricsPort | None = None) -> None:
+        self._metrics = metrics or NoMetrics()  # WebhookDelivered / WebhookFailed per attempt
         self._store, self._http, self._queues, self._cursors, self._policy = store, http, queues, cursors, policy
         self._plans = plans  # the plan table (webhooks quota); None: only the deployment's bound
 
@@ -120,14 +139,14 @@ class WebhooksService:
     def ping(self, ctx: RequestContext, webhook_id: str) -> Delivery:
         """A webhook.ping for this webhook alone, whatever it subscribes to."""
         webhook = self._deliverable(ctx, webhook_id)
-        event = {"id": f"evt-{uuid.uuid4().hex}", "event": "webhook.ping", "created_at": utc_now(),
+        event: dict[str, Any] = {"id": f"evt-{uuid.uuid4().hex}", "event": "webhook.ping", "created_at": utc_now(),
                  "organization": ctx.org.id,
                  "data": {"webhook": {"id": webhook.id, "url": webhook.url, "events": list(webhook.events)}}}
         return self._start(webhook, event["event"], event["id"], json.dumps(event, separators=(",", ":")),
                            delivery_id(_now_ms(), uuid.uuid4().hex), via_outbox=True)
 
     def deliveries(self, ctx: RequestContext, webhook_id: str, page_size: Any, cursor: Any
-                   ) -> tuple[list[Delivery], str | None]:
+                   ) -> tuple[builtins.list[Delivery], str | None]:  # `list` is also a method here
         self._require_admin(ctx)
         page = PageRequest.parse(None, page_size, cursor)
         webhook = self._webhook(ctx, webhook_id)
@@ -186,6 +205,7 @@ class WebhooksService:
             return  # a copy of this message is making (or made) this attempt
         result = self._http.post(webhook.url, body, delivery_headers(delivery.event, delivery.id, webhook.secret,
                                                                      timestamp, body))
+        self._metrics.count("WebhookDelivered" if result.ok else "WebhookFailed")
         delay = None if result.ok else self._policy.retry_delay(number)
         if delay is not None:
             self._send(delivery, number + 1, delay)
@@ -236,8 +256,8 @@ class WebhooksService:
         return webhook.subscribes(event["event"])
 
     def _url(self, value: Any) -> str:
-        self._http.vet(value)
-        return value
+        self._http.vet(value)  # refuses anything but an allowed http(s) URL string
+        return str(value)
 
     @staticmethod
     def _active(value: Any) -> bool:

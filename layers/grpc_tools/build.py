@@ -37,8 +37,16 @@ from pathlib import Path, PurePosixPath
 if __package__ in (None, ""):  # run as a script: make `layers` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from layers.protoc.build import (EXECUTABLE, REGULAR, LayerBuildError, _checked, _pinned, _sha256,  # noqa: E402
-                                 deterministic_zip, run_cli, unpack_layer)
+from layers.protoc.build import (
+    EXECUTABLE,
+    REGULAR,
+    LayerBuildError,
+    _checked,
+    _pinned,
+    deterministic_zip,
+    run_cli,
+    unpack_layer,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent

@@ -6,7 +6,7 @@ The stack (embedded AWS in a subprocess, resources provisioned from infra/templa
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests

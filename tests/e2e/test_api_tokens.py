@@ -5,7 +5,8 @@ runs on a stack of its own with a low limit (the shared stacks raise it: all tes
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 import requests
 
@@ -14,7 +14,7 @@ VERSION = "v2.0.0"
 
 def proto_of(publisher: int) -> bytes:
     return (f'syntax = "proto3";\n\npackage race;\n\n// written by publisher {publisher}\n'
-            f"message Publisher{publisher} {{\n  string id = 1;\n}}\n").encode("utf-8")
+            f"message Publisher{publisher} {{\n  string id = 1;\n}}\n").encode()
 
 
 def test_concurrent_uploads_of_one_version_publish_exactly_one(

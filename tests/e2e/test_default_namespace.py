@@ -4,7 +4,8 @@ can, and so can a collaborator the owner adds."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 

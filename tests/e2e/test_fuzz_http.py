@@ -13,13 +13,15 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from localdev.stack import Stack
@@ -243,7 +245,7 @@ def bodies(draw: st.DrawFn) -> tuple[bytes, str | None]:
 
 def _matches(template: str, target: str) -> bool:
     wanted, got = template.split("/"), target.split("?", 1)[0].split("/")
-    return len(wanted) == len(got) and all(w.startswith("{") or w == g for w, g in zip(wanted, got))
+    return len(wanted) == len(got) and all(w.startswith("{") or w == g for w, g in zip(wanted, got, strict=True))
 
 
 # -------------------------------------------------------------------------------------------- the fuzzers

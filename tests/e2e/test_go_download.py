@@ -6,7 +6,8 @@ import json
 import re
 import time
 import zipfile
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 

@@ -6,7 +6,7 @@ import hashlib
 import io
 import tarfile
 import zipfile
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 

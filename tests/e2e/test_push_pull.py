@@ -10,9 +10,9 @@ import hashlib
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import requests
@@ -34,25 +34,25 @@ USER_PROTO = (
     "  types.Email email = 2;\r\n"
     "  acme.v1.Audit audit = 3;\r\n"
     "}\r\n"
-).encode("utf-8")
+).encode()
 TYPES_PROTO = (
-    'syntax = "proto3";\n'
-    "\n"
-    "package types;\n"
-    "\n"
-    "message Email {\n"
-    "  string address = 1;\n"
-    "}\n"
-).encode("utf-8")
+    b'syntax = "proto3";\n'
+    b"\n"
+    b"package types;\n"
+    b"\n"
+    b"message Email {\n"
+    b"  string address = 1;\n"
+    b"}\n"
+)
 COMMON_PROTO = (
-    'syntax = "proto3";\n'
-    "\n"
-    "package acme.v1;\n"
-    "\n"
-    "message Audit {\n"
-    "  string created_by = 1;\n"
-    "}\n"
-).encode("utf-8")
+    b'syntax = "proto3";\n'
+    b"\n"
+    b"package acme.v1;\n"
+    b"\n"
+    b"message Audit {\n"
+    b"  string created_by = 1;\n"
+    b"}\n"
+)
 
 
 @dataclass
@@ -195,7 +195,7 @@ def test_pull_files_with_curl_are_byte_identical(api_url: str, pushed: str, work
         assert (downloads / downloaded).read_bytes() == original, downloaded
         assert result.headers["etag"] == f'"{hashlib.sha256(original).hexdigest()}"', downloaded
     assert b"\r\n" in (downloads / "user.proto").read_bytes()
-    assert "Zoë".encode("utf-8") in (downloads / "user.proto").read_bytes()
+    assert "Zoë".encode() in (downloads / "user.proto").read_bytes()
 
 
 def test_if_none_match_with_the_etag_answers_304(api_url: str, pushed: str, workdir: Path) -> None:

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests

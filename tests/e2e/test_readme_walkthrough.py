@@ -21,9 +21,9 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -101,7 +101,8 @@ def make_run(tmp_path: Path) -> Iterator[Run]:
             deadline = time.monotonic() + START_SECONDS
             while not _healthy(api_url):
                 assert runner.poll() is None, f"make run exited early:\n{console.read_text()}"
-                assert time.monotonic() < deadline, f"make run did not answer in {START_SECONDS}s:\n{console.read_text()}"
+                assert time.monotonic() < deadline, (
+                    f"make run did not answer in {START_SECONDS}s:\n{console.read_text()}")
                 time.sleep(0.5)
             yield Run(api_url=api_url, console=console)
         finally:

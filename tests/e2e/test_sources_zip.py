@@ -7,7 +7,7 @@ import io
 import json
 import socket
 import zipfile
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest

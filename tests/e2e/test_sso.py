@@ -5,7 +5,8 @@ The local stage allows http issuers on loopback (SPOKE_OIDC_ALLOW_HTTP in LOCAL_
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests

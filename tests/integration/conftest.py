@@ -1,7 +1,7 @@
 """Integration fixtures: moto in-process, resources from the infra template, chalice.test.Client."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -49,7 +49,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, jwt_secret: str) -> Iterator[dict[s
         env = provision("test", boto3.session.Session(region_name="us-east-1"))
         for key, value in {**env, "SPOKE_JWT_SECRET": jwt_secret, "SPOKE_STAGE": "test",
                            "SPOKE_PASSWORD_HASH_TIME_COST": "1", "SPOKE_PASSWORD_HASH_MEMORY_KIB": "8192",
-                           "SPOKE_PLANS": GENEROUS_PLANS}.items():
+                           "SPOKE_PLANS": GENEROUS_PLANS,
+                           # As the local stage: the test client's 127.0.0.1 is the operator (/metrics, /health)
+                           "SPOKE_METRICS_ALLOWED_CIDRS": "127.0.0.1/32"}.items():
             monkeypatch.setenv(key, value)
         # Every client the application creates refuses Scan: no request path may scan.
         aws.session().events.register("before-call.dynamodb.Scan", _refuse_scan)

@@ -11,9 +11,12 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
 from tests.integration.api import Api, multipart
+
 # The sources of test_compatibility (v1.0.0, the same plus a field, the same minus one) and its fixture
 # `token`: a signed-in user whose module `user` is at v1.0.0.
-from tests.integration.test_compatibility import V1, V1_1 as ADDED, V2 as DELETED, token  # noqa: F401
+from tests.integration.test_compatibility import V1, token  # noqa: F401
+from tests.integration.test_compatibility import V1_1 as ADDED
+from tests.integration.test_compatibility import V2 as DELETED
 
 CHECK = "/modules/user/compatibility/check"
 

@@ -8,9 +8,10 @@ the language failed. Results of a job never replace what that job has already fi
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 import pytest
@@ -20,7 +21,7 @@ from chalicelib.services.compilation import CUT_OFF
 from tests.integration.api import Api
 from tests.integration.outbox import relay_outbox
 
-T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 class Killed(BaseException):

@@ -16,24 +16,25 @@ import itertools
 import json
 import secrets
 import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import boto3
 import pytest
-
 from chalice.test import Client
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from moto import mock_aws
 
 from chalicelib import wiring
 from chalicelib.adapters import aws
 from infra.provision import provision
-from tests.plans import GENEROUS_PLANS
 from tests.fuzz_support import Answer, Store, StoreSnapshot, check_exchange
 from tests.integration.api import multipart
+from tests.plans import GENEROUS_PLANS
 
 # Examples per hypothesis test (the report and the README quote these).
 EXAMPLES = {"paths": 120, "multipart": 80, "json_shapes": 120, "json_text": 60, "versions": 100, "headers": 100,
@@ -393,7 +394,7 @@ json_texts = st.one_of(
     st.integers(30, 6_000).map(lambda n: '{"name": ' + "9" * n + "}"),
     st.integers(30, 6_000).map(lambda n: '{"name": -' + "1" * n + ".5e1}"),
     st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e-999", "0.1e400"]).map(
-        lambda x: '{"name": %s, "email": %s, "version": %s}' % (x, x, x)),
+        lambda x: f'{{"name": {x}, "email": {x}, "version": {x}}}'),
     st.integers(0, 5_000_000).map(lambda n: json.dumps({"name": "a" * n, "email": "b", "files": {"a.proto": "c"}})),
     st.sampled_from(['{"name": "\\ud800"}', '{"\\udfff": 1}', '\ufeff{}', '{"name": "a", "name": 1}', "{} []",
                      '{"files": {"a.proto": "\\u0000"}}', "", " ", "null", '"text"', "{'a': 1}", "{,}"]),
@@ -633,7 +634,7 @@ def test_fuzz_webhook_addresses_in_every_special_block(world: World, data: st.Da
             world.send("DELETE", f"/webhooks/{envelope['data']['id']}", headers=owner)
             assert _routable(ip), f"accepted {url}, which is not globally routable"
         elif network in PUBLIC_NETWORKS:  # the filter refuses special addresses, not the Internet
-            assert False, f"refused the public address {url}: {answer.describe()}"
+            pytest.fail(f"refused the public address {url}: {answer.describe()}")
 
 
 # ----------------------------------------------------------------------------------- 9. the cases
@@ -732,12 +733,12 @@ CASES: dict[str, Case] = {
                                                  codes=("INVALID_VERSION",)),
     "a 1,100-character pre-release in the path": Case("GET", "/modules/base/versions/v1.0.0-" + "a" * 1100,
                                                       codes=("INVALID_VERSION",)),
-    "a 5,001-digit integer as a name": Case("POST", "/modules", '{"name": %s}' % INT_5001,
+    "a 5,001-digit integer as a name": Case("POST", "/modules", f'{{"name": {INT_5001}}}',
                                             codes=("INVALID_JSON", "VALIDATION_ERROR"), forbidden=PYTHON_INT_TEXT),
-    "a 5,001-digit integer on /auth/register": Case("POST", "/auth/register", '{"email": %s, "password": 1}' % INT_5001,
+    "a 5,001-digit integer on /auth/register": Case("POST", "/auth/register", f'{{"email": {INT_5001}, "password": 1}}',
                                                     auth="none", codes=("INVALID_JSON", "VALIDATION_ERROR"),
                                                     forbidden=PYTHON_INT_TEXT),
-    "a 5,001-digit integer as a version": Case("POST", PUBLISH, '{"version": %s, "files": {}}' % INT_5001,
+    "a 5,001-digit integer as a version": Case("POST", PUBLISH, f'{{"version": {INT_5001}, "files": {{}}}}',
                                                codes=("INVALID_JSON", "VALIDATION_ERROR", "INVALID_VERSION"),
                                                forbidden=PYTHON_INT_TEXT),
     "a 5,001-digit page": Case("GET", "/modules?page=" + INT_5001, codes=("VALIDATION_ERROR",),

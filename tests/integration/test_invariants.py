@@ -7,7 +7,8 @@ moment a check-then-act design loses). tests/e2e/test_races.py runs the same rac
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest

@@ -6,7 +6,8 @@ import hashlib
 import io
 import json
 import zipfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +14,6 @@ from chalicelib.adapters.dynamo import to_item
 from chalicelib.cli.operator import main
 from tests.integration.api import Api
 from tests.integration.test_quotas import limit, plans, refused, team, user  # noqa: F401 - limit: a fixture
-
 
 
 def admin(*argv: str) -> tuple[int, str, str]:

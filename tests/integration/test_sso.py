@@ -4,7 +4,8 @@ check of the ID token refusing a login without creating anyone."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

@@ -37,6 +37,7 @@ def test_metrics_come_from_counters(api: Api) -> None:
     api.module(token, "b")
     api.publish(token, "a", "v1.0.0")
     relay_outbox()  # the totals are added up from the table's stream
+    # (read from 127.0.0.1, the operator network the fixture configures: test_system_access.py has the rest)
     reply = api.get("/metrics")
     assert reply.headers["Content-Type"].startswith("text/plain")
     text = reply.raw.decode()

@@ -10,7 +10,8 @@ from tests.integration.api import Api, multipart
 USER = b'syntax = "proto3";\npackage user.v1;\nmessage User { string id = 1; }\n'
 USER_IMPORTING_TYPES = (b'syntax = "proto3";\npackage user.v1;\nimport "acme/v1/types.proto";\n'
                         b'message User { string id = 1; acme.v1.Money balance = 2; }\n')
-TYPES = 'syntax = "proto3";\npackage acme.v1;\n// caf\u00e9 \u2014 non-ASCII\r\nmessage Money { int64 units = 1; }\n'.encode()
+TYPES = ('syntax = "proto3";\npackage acme.v1;\n// caf\u00e9 \u2014 non-ASCII\r\n'
+         'message Money { int64 units = 1; }\n').encode()
 
 
 @pytest.fixture

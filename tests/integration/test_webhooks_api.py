@@ -214,7 +214,8 @@ def test_pings_are_recorded_paginated_most_recent_first_and_expire(api: Api, tea
     assert load_template()["Resources"]["Table"]["Properties"]["TimeToLiveSpecification"]["AttributeName"] == \
         "expires_at_epoch"
     item = from_item(boto3.client("dynamodb", region_name="us-east-1").get_item(
-        TableName=aws_env["SPOKE_TABLE_NAME"], Key=to_item(keys.delivery_key(team.org_id, hook["id"], seen[0])))["Item"])
+        TableName=aws_env["SPOKE_TABLE_NAME"],
+        Key=to_item(keys.delivery_key(team.org_id, hook["id"], seen[0])))["Item"])
     assert abs(item["expires_at_epoch"] - (time.time() + 30 * 86400)) < 120
     # And a cursor cannot be edited or reused for another webhook
     other = register(api, team).data

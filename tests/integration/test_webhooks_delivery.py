@@ -5,10 +5,12 @@ webhooks function on what the queue hands out, exactly as Lambda would (ten reco
 """
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -136,7 +138,8 @@ def test_registry_events_reach_the_receiver_signed(api: Api, client: Client, tea
     hook(api, team, healthy)
     # When a module is created and a version published in it, and the queue is worked
     api.module(team["token"], "user", org=team["org"])
-    assert api.publish(team["token"], "user", "v1.0.0", files={"user/v1/user.proto": USER}, org=team["org"]).status == 201
+    published = api.publish(team["token"], "user", "v1.0.0", files={"user/v1/user.proto": USER}, org=team["org"])
+    assert published.status == 201
     events.drain(lambda: len(healthy.received) >= 2)
     # Then the receiver got module.created and version.published, each signed and well formed,
     # the body naming the delivery its X-Spoke-Delivery header names
@@ -186,7 +189,7 @@ def test_a_failing_receiver_is_retried_with_backoff_under_one_delivery_id(
         # And a replay of an attempt under another X-Spoke-Delivery is refused by the receiver's check
         replayed = {**attempts[0].headers, "X-Spoke-Delivery": "dlv-replayed"}
         assert not verify(SECRET, replayed, attempts[0].body)
-        assert all(later.at - earlier.at >= 0.9 for earlier, later in zip(attempts, attempts[1:]))
+        assert all(later.at - earlier.at >= 0.9 for earlier, later in itertools.pairwise(attempts))
         # And the history shows them
         [delivery] = history(api, team, webhook)
         assert delivery["id"] == attempts[0].delivery

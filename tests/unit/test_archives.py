@@ -172,7 +172,8 @@ def test_every_file_follows_the_upload_path_grammar(name: str) -> None:
         accepted(zip_of([("ok.proto", PROTO), (name, PROTO)]))
 
 
-@pytest.mark.parametrize("names", [["a.proto", "a.proto"], ["Acme/A.proto", "acme/a.proto"], ["x.proto", "x.proto/y.proto"]])
+@pytest.mark.parametrize("names", [["a.proto", "a.proto"], ["Acme/A.proto", "acme/a.proto"],
+                                   ["x.proto", "x.proto/y.proto"]])
 def test_duplicates_and_case_collisions_are_refused(names: list[str]) -> None:
     for data in (zip_of([(n, PROTO) for n in names]), tar_gz_of([regular(n) for n in names])):
         with pytest.raises(DuplicatePath):

@@ -8,9 +8,19 @@ import zipfile
 import pytest
 
 from chalicelib.adapters import codegen
-from chalicelib.adapters.codegen import (LANGUAGES, build_manifest, check_proto_paths, deterministic_zip,
-                                         go_import_plan, go_m_flags, go_module_root, manifest_bytes,
-                                         render_go_mod, runtime_requirements, trim_error)
+from chalicelib.adapters.codegen import (
+    LANGUAGES,
+    build_manifest,
+    check_proto_paths,
+    deterministic_zip,
+    go_import_plan,
+    go_m_flags,
+    go_module_root,
+    manifest_bytes,
+    render_go_mod,
+    runtime_requirements,
+    trim_error,
+)
 
 
 def test_the_language_table():
@@ -71,7 +81,7 @@ def test_go_module_root():
 
 def test_render_go_mod():
     assert render_go_mod("example.com/gen", "1.28.1") == (
-        "module example.com/gen\n\ngo 1.19\n\nrequire (\n\tgoogle.golang.org/protobuf v1.28.1\n)\n")
+        "module example.com/gen\n\ngo 1.21\n\nrequire (\n\tgoogle.golang.org/protobuf v1.28.1\n)\n")
     text = render_go_mod("example.com/gen", "v1.28.1", "v1.32.0")
     assert "\tgoogle.golang.org/grpc v1.32.0\n\tgoogle.golang.org/protobuf v1.28.1\n" in text
 
@@ -118,7 +128,7 @@ def test_manifest_lists_every_generated_file_with_its_sha256():
     assert "go" not in manifest
     # Serialised the same way every time, keys sorted.
     assert manifest_bytes(manifest) == manifest_bytes(json.loads(manifest_bytes(manifest)))
-    assert manifest_bytes(manifest).startswith(b'{\n  "extras"')
+    assert manifest_bytes(manifest).startswith(b'{\n  "dependencies": []')
 
 
 def test_zips_are_deterministic_whatever_the_insertion_order():

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.errors import InvalidJson, InvalidVersion, ValidationFailed
 from chalicelib.domain.go_paths import go_import_path_problem
@@ -43,8 +44,9 @@ def test_json_at_the_depth_limit_parses() -> None:
 
 
 @settings(max_examples=300)
-@given(st.recursive(st.none() | st.booleans() | st.integers(-10**38 + 1, 10**38 - 1) | st.floats(allow_nan=False, allow_infinity=False)
-                    | st.text(), lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=30))
+@given(st.recursive(st.none() | st.booleans() | st.integers(-10**38 + 1, 10**38 - 1)
+                    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+                    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=30))
 def test_ordinary_json_round_trips(value: object) -> None:
     assert parse_json(json.dumps(value)) == value
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from chalice import Chalice
@@ -76,7 +77,7 @@ def sdk_levels() -> Iterator[list[logging.Logger]]:
     loggers = [logging.getLogger(name) for name in worker.SDK_LOGGERS]
     before = [sdk.level for sdk in loggers]
     yield loggers
-    for sdk, level in zip(loggers, before):
+    for sdk, level in zip(loggers, before, strict=True):
         sdk.setLevel(level)
 
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.errors import DuplicatePath, InvalidFile, InvalidPath, NoFiles
 from chalicelib.domain.paths import validate_proto_path
@@ -20,7 +21,8 @@ def test_ordinary_paths_are_kept_as_given(path: str) -> None:
     ("./a.proto", "'.'"), ("notes.txt", "not a .proto"), (".proto", "must start with"), ("a b.proto", "may only"),
     ("", "needs a path"), ("x" * 600 + ".proto", "longer than"),
     # Nothing that could read as a command-line option, in any segment
-    ("-h.proto", "must start with"), ("-Ijunk.proto", "must start with"), ("a/--include_imports.proto", "must start with"),
+    ("-h.proto", "must start with"), ("-Ijunk.proto", "must start with"),
+    ("a/--include_imports.proto", "must start with"),
     ("@args.proto", "may only"), ("a/.hidden.proto", "must start with"),
     # Fits every file system and the file route
     ("a/" + "x" * 129 + ".proto", "at most 128"), ("/".join(["d"] * 12) + "/x.proto", "13 segments"),
@@ -49,7 +51,8 @@ def test_upload_rules() -> None:
 
 
 @pytest.mark.parametrize("path", ["_private.proto", "9lives/x.proto", "/".join(["d"] * 11) + "/x.proto",
-                                  "a/" + "x" * 122 + ".proto", "google/api/annotations.proto", "google/protobufx/a.proto"])
+                                  "a/" + "x" * 122 + ".proto", "google/api/annotations.proto",
+                                  "google/protobufx/a.proto"])
 def test_paths_at_the_edges_of_the_grammar_are_accepted(path: str) -> None:
     assert validate_proto_path(path) == path
 

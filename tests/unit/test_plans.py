@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ from chalicelib.domain.roles import Role
 from chalicelib.services.organizations import DEFAULT_ORG
 from chalicelib.services.quotas import quotas_for
 
-NOON = datetime(2026, 11, 30, 12, 30, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 30, 12, 30, tzinfo=UTC)
 ALICE = Principal(user_id="user-alice", email="a@example.com", token_id="t", token_expires_at=0)
 
 
@@ -75,4 +75,4 @@ def test_without_a_plan_table_there_are_no_quotas() -> None:
 
 def test_a_days_compile_counter_expires_days_after_the_day_began() -> None:
     assert utc_day(NOON) == "2026-11-30"
-    assert day_counter_expiry(NOON) == int(datetime(2026, 12, 3, tzinfo=timezone.utc).timestamp())
+    assert day_counter_expiry(NOON) == int(datetime(2026, 12, 3, tzinfo=UTC).timestamp())

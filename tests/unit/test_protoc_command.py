@@ -18,8 +18,16 @@ from hypothesis import strategies as st
 
 from chalicelib.adapters import protoc as protoc_module
 from chalicelib.adapters.codegen import CodeGenerator
-from chalicelib.adapters.protoc import (INTERNAL_ERROR, ProtocLimits, ProtocRunner, find_protoc,
-                                        find_well_known_include, input_name_problem, protoc_invocation, run_protoc)
+from chalicelib.adapters.protoc import (
+    INTERNAL_ERROR,
+    ProtocLimits,
+    ProtocRunner,
+    find_protoc,
+    find_well_known_include,
+    input_name_problem,
+    protoc_invocation,
+    run_protoc,
+)
 from chalicelib.cli.compile_dir import CompileError, compile_directory
 from chalicelib.domain.errors import CompileLimitExceeded, InvalidProto
 from chalicelib.domain.schema import CompilerMessage
@@ -88,10 +96,10 @@ def _check(names: list[tuple[str, str]], options: list[tuple[str, str | None]]) 
     assert arguments[:3] == [f"-I{WKT}", f"-I{OWN}", f"-I{DEPS}"]
     rendered = arguments[3:3 + len(options)]
     assert rendered == [f if v is None else f"{f}={v}" for f, v in options]
-    for text, (wanted_flag, wanted_value) in zip(rendered, options):
+    for text, (wanted_flag, wanted_value) in zip(rendered, options, strict=True):
         assert text.startswith("--") and text.partition("=")[0] == wanted_flag   # protoc splits at the first =
         assert (text.partition("=")[2] if wanted_value is not None else None) == wanted_value
-    for text, (root, name) in zip(arguments[3 + len(options):], names):
+    for text, (root, name) in zip(arguments[3 + len(options):], names, strict=True):
         assert text == f"{root}/{name}" and text.startswith(root + "/")
         assert os.path.normpath(text) == text            # under its root: no '..', '.' or empty segment
         assert input_name_problem(name) is None
@@ -301,7 +309,9 @@ def test_every_generation_run_is_the_program_and_one_argument_file(launched: lis
     assert "a/v1/a_pb2_grpc.py" in result.outputs["python"].files
     programs = [argv[:-1] for argv in launched]
     assert [sys.executable, "-m", "grpc_tools.protoc"] in programs and any(len(p) == 1 for p in programs)
-    for argv in launched:
+    protoc_runs = [argv for argv in launched if os.path.basename(argv[0]) == "protoc" or "grpc_tools.protoc" in argv]
+    assert len(protoc_runs) >= 2  # a plugin's `--version` (a plugin on PATH) is not a protoc run
+    for argv in protoc_runs:
         assert argv[-1].startswith("@/") and not any(a.startswith("-") for a in argv[1:] if a not in ("-m",))
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.search import (MAX_INDEXED_WORDS, MAX_QUERY_WORDS, MAX_WORD_LENGTH, parse_query,
-                                      words_of)
+from chalicelib.domain.search import MAX_INDEXED_WORDS, MAX_QUERY_WORDS, MAX_WORD_LENGTH, parse_query, words_of
 
 
 def test_words_are_whole_case_folded_and_distinct_in_order() -> None:

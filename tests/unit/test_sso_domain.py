@@ -5,8 +5,18 @@ import pytest
 
 from chalicelib.domain.errors import InvalidSsoConfig, SsoLoginFailed, ValidationFailed
 from chalicelib.domain.roles import Role
-from chalicelib.domain.sso import (LoginState, ProviderMetadata, authorization_url, discovery_url, provider_metadata,
-                                   settings_input, signs_in_by_sso, sso_password_hash, url_refusal, verified_email)
+from chalicelib.domain.sso import (
+    LoginState,
+    ProviderMetadata,
+    authorization_url,
+    discovery_url,
+    provider_metadata,
+    settings_input,
+    signs_in_by_sso,
+    sso_password_hash,
+    url_refusal,
+    verified_email,
+)
 
 ISSUER = "https://idp.example.com"
 BODY = {"issuer": ISSUER, "client_id": "spoke", "client_secret": "s3cret-value-1234",

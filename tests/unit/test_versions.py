@@ -1,9 +1,10 @@
 """Semantic versions and their DynamoDB sort key."""
 from __future__ import annotations
 
-import semver
 import pytest
-from hypothesis import given, strategies as st
+import semver
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.errors import InvalidVersion
 from chalicelib.domain.versions import parse_version
@@ -32,7 +33,8 @@ def test_build_metadata_does_not_change_the_key() -> None:
 
 
 identifier = st.one_of(st.integers(0, 10**6).map(str),
-                       st.from_regex(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*", fullmatch=True).filter(lambda s: len(s) < 8))
+                       st.from_regex(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*", fullmatch=True)
+                       .filter(lambda s: len(s) < 8))
 version_text = st.builds(
     lambda a, b, c, pre: f"{a}.{b}.{c}" + (f"-{'.'.join(pre)}" if pre else ""),
     st.integers(0, 30), st.integers(0, 30), st.integers(0, 12000), st.lists(identifier, max_size=3))

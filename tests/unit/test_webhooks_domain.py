@@ -6,20 +6,33 @@ import hmac
 import ipaddress
 import json
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.errors import InvalidWebhookUrl, UnknownEvent, ValidationFailed
-from chalicelib.domain.webhooks import (METADATA_ADDRESSES, DeliveryPolicy, Webhook, address_refusal, delivery_body,
-                                        delivery_headers, delivery_id, fan_out_salt, normalise_events, parse_url,
-                                        signature, validate_secret)
+from chalicelib.domain.webhooks import (
+    METADATA_ADDRESSES,
+    DeliveryPolicy,
+    Webhook,
+    address_refusal,
+    delivery_body,
+    delivery_headers,
+    delivery_id,
+    fan_out_salt,
+    normalise_events,
+    parse_url,
+    signature,
+    validate_secret,
+)
 from chalicelib.services.events import EVENT_TYPES
 
-
 SHARED = "a shared (carrier-grade NAT) address (100.64.0.0/10)"
-IETF_V4, IETF_V6 = "an IETF protocol assignment address (192.0.0.0/24)", "an IETF protocol assignment address (2001::/23)"
+IETF_V4 = "an IETF protocol assignment address (192.0.0.0/24)"
+IETF_V6 = "an IETF protocol assignment address (2001::/23)"
 AS112 = "an AS112 DNS address"
 METADATA = "a cloud metadata address"
 
@@ -31,11 +44,13 @@ METADATA = "a cloud metadata address"
     ("fd12::1", "a private address"), ("0.1.2.3", "a private address"),
     ("100.64.0.1", SHARED), ("100.127.255.254", SHARED),
     # deprecated IPv6 site-local, fec0::/10 from end to end
-    ("fec0::", "a site-local address"), ("fec0::1", "a site-local address"), ("fec0:1234::5678", "a site-local address"),
+    ("fec0::", "a site-local address"), ("fec0::1", "a site-local address"),
+    ("fec0:1234::5678", "a site-local address"),
     ("fed0::1", "a site-local address"), ("feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "a site-local address"),
     # link-local, multicast, unspecified, reserved
     ("169.254.1.1", "a link-local address"), ("fe80::1%eth0", "a link-local address"),
-    ("224.0.0.1", "a multicast address"), ("239.255.255.250", "a multicast address"), ("ff02::1", "a multicast address"),
+    ("224.0.0.1", "a multicast address"), ("239.255.255.250", "a multicast address"),
+    ("ff02::1", "a multicast address"),
     ("0.0.0.0", "an unspecified address"), ("::", "an unspecified address"),
     ("240.0.0.1", "a reserved address"), ("255.255.255.255", "a reserved address"), ("100::1", "a reserved address"),
     ("5f00::1", "a reserved address"), ("::1.2.3.4", "a reserved address"),
@@ -45,10 +60,13 @@ METADATA = "a cloud metadata address"
     # special-purpose blocks Python 3.11's is_global calls global, and the documentation and benchmarking ranges
     ("192.0.0.8", IETF_V4), ("192.0.0.9", IETF_V4), ("192.0.0.171", IETF_V4),
     ("2001:3::1", IETF_V6), ("2001:20::1", IETF_V6), ("2001:1::1", IETF_V6),
-    ("192.0.2.1", "a documentation address (192.0.2.0/24)"), ("198.51.100.7", "a documentation address (198.51.100.0/24)"),
-    ("203.0.113.9", "a documentation address (203.0.113.0/24)"), ("2001:db8::1", "a documentation address (2001:db8::/32)"),
+    ("192.0.2.1", "a documentation address (192.0.2.0/24)"),
+    ("198.51.100.7", "a documentation address (198.51.100.0/24)"),
+    ("203.0.113.9", "a documentation address (203.0.113.0/24)"),
+    ("2001:db8::1", "a documentation address (2001:db8::/32)"),
     ("3fff::1", "a documentation address (3fff::/20)"), ("3fff:fff::1", "a documentation address (3fff::/20)"),
-    ("198.18.0.1", "a benchmarking address (198.18.0.0/15)"), ("198.19.255.1", "a benchmarking address (198.18.0.0/15)"),
+    ("198.18.0.1", "a benchmarking address (198.18.0.0/15)"),
+    ("198.19.255.1", "a benchmarking address (198.18.0.0/15)"),
     ("2001:2::1", "a benchmarking address (2001:2::/48)"),
     ("192.31.196.1", f"{AS112} (192.31.196.0/24)"), ("192.175.48.1", f"{AS112} (192.175.48.0/24)"),
     ("2620:4f:8000::1", f"{AS112} (2620:4f:8000::/48)"), ("192.52.193.1", "an AMT relay address (192.52.193.0/24)"),

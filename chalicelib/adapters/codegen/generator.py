@@ -3,27 +3,70 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from google.protobuf import descriptor_pb2
 
+from chalicelib.adapters.codegen.languages import (
+    DESCRIPTOR_SET_NAME,
+    GRPC_TOOLS,
+    LANGUAGES,
+    MANIFEST_NAME,
+    TIMEOUT_SECONDS,
+    GenerationResult,
+    LanguageOutput,
+)
+from chalicelib.adapters.codegen.packaging import (
+    GoRequire,
+    build_manifest,
+    check_proto_paths,
+    deterministic_zip,
+    go_import_plan,
+    go_m_flags,
+    go_module_root,
+    go_requires,
+    go_work_example,
+    manifest_bytes,
+    render_go_mod,
+    render_pom,
+    render_pyproject,
+    runtime_requirements,
+    trim_error,
+)
+from chalicelib.adapters.codegen.releases import (
+    EDITIONS_SINCE,
+    LAYER_DESCRIPTION,
+    LayerDescription,
+    ProtocRelease,
+    grpc_runtime,
+    read_layer,
+    release_catalog,
+    release_key,
+    release_runtime,
+    supports_editions,
+)
+from chalicelib.adapters.protoc import (
+    Option,
+    ProtocInput,
+    ProtocLimits,
+    ProtocRun,
+    find_protoc,
+    find_well_known_include,
+    run_protoc,
+    write_source_trees,
+)
 from chalicelib.domain.go_paths import GoPrefix
-from chalicelib.adapters.protoc import (Option, ProtocInput, ProtocLimits, ProtocRun, find_protoc,
-                                        find_well_known_include, run_protoc, write_source_trees)
-from chalicelib.adapters.codegen.languages import (DESCRIPTOR_SET_NAME, GRPC_TOOLS, LANGUAGES, MANIFEST_NAME,
-                                                   TIMEOUT_SECONDS, GenerationResult, LanguageOutput)
-from chalicelib.adapters.codegen.packaging import (build_manifest, check_proto_paths, deterministic_zip, go_import_plan,
-                                                   go_m_flags, go_module_root, manifest_bytes, render_go_mod,
-                                                   runtime_requirements, trim_error)
-
+from chalicelib.domain.packages import PackageInfo
 
 COMPILE_MEMORY_MIB = 2048          # per process (protoc, a plugin, grpc_tools' Python); the function has 3008 MB
+_EDITION = re.compile(rb'^\s*edition\s*=\s*["\']', re.MULTILINE)
 
 
 def _option(template: str, out: str = "") -> Option:
@@ -43,6 +86,7 @@ class _Plan:
     notes: list[str] = field(default_factory=list)
     plugins: dict[str, str] = field(default_factory=dict)     # name → version, for the manifest
     python_grpc: bool = False
+    grpc_missing: str | None = None                           # the gRPC plugin a service needed and lacked
 
 
 class CodeGenerator:
@@ -52,12 +96,106 @@ class CodeGenerator:
         self._bin_dir = os.path.abspath(bin_dir) if bin_dir else None
         self.limits = ProtocLimits(timeout, memory_mib)   # every run's bounds; over one fails its languages
         self._versions: dict[str, str] | None = None
+        self._layer: LayerDescription | None = None
+        self._release: str | None = None                  # set on the generator of a non-default release
+
+    # the layer's releases and gRPC plugins
+
+    def layer_root(self) -> str | None:
+        """Where spoke-protoc-layer.json is: the root of the layer whose bin/ holds the default protoc."""
+        for protoc in (os.path.abspath(self.protoc), os.path.realpath(self.protoc)):
+            root = os.path.dirname(os.path.dirname(protoc))
+            if os.path.isfile(os.path.join(root, LAYER_DESCRIPTION)):
+                return root
+        return None
+
+    def layer(self) -> LayerDescription:
+        if self._layer is None:
+            self._layer = read_layer(self.layer_root())
+        return self._layer
+
+    def releases(self) -> list[ProtocRelease]:
+        """The protoc releases the layer carries, newest first, exactly one of them the default (the
+        layer's choice, else the newest); a layer that lists none has one: its bin/protoc."""
+        described = sorted(self.layer().releases, key=lambda r: release_key(r.release), reverse=True)
+        if not described:
+            return [ProtocRelease(self.versions().get("protoc", ""), self.protoc, self.include_dir(), True)]
+        default = next((r.release for r in described if r.default), described[0].release)
+        return [ProtocRelease(r.release, r.protoc, r.include, r.release == default, r.source) for r in described]
+
+    def default_release(self) -> str:
+        return next(r.release for r in self.releases() if r.default)
+
+    def release(self) -> str:
+        """The release this generator runs."""
+        return self._release or self.default_release()
+
+    def for_release(self, release: str | None) -> CodeGenerator:
+        """This generator (the default release), or one that runs `release`'s protoc with the same
+        plugins and bounds. ValueError for a release the layer does not carry."""
+        if release is None or release == self.default_release():
+            return self
+        found = next((r for r in self.releases() if r.release == release), None)
+        if found is None:
+            raise ValueError(f"unknown protoc release {release!r}; known: {[r.release for r in self.releases()]}")
+        generator = CodeGenerator(found.protoc, self._bin_dir or os.path.dirname(self.protoc),
+                                  self.limits.timeout_seconds, self.limits.memory_mib)
+        generator._layer, generator._release = self.layer(), found.release
+        return generator
+
+    def editions_refusal(self, sources: Mapping[str, bytes]) -> str | None:
+        """Why this release cannot compile `sources` (files in editions need protoc 27 or newer), or None."""
+        release = self.release()
+        if supports_editions(release):
+            return None
+        editions = sorted(name for name, content in sources.items() if _EDITION.search(content))
+        if not editions:
+            return None
+        return (f"protoc {release} cannot compile editions (edition = \"...\" in {', '.join(editions[:5])}): "
+                f"editions need protoc {EDITIONS_SINCE}.0 or newer; compile with the default release or another "
+                f"one from {EDITIONS_SINCE}.x on")
+
+    def grpc_plugin(self, language: str) -> tuple[str, str] | None:
+        """(path, version) of `language`'s gRPC plugin: the layer's `grpc_plugins` entry, else a binary
+        of one of its names found as plugins are; None when there is none."""
+        spec = LANGUAGES[language]
+        entry = self.layer().grpc_plugins.get(spec.grpc_layer_key) if spec.grpc_layer_key else None
+        if entry is not None and os.path.isfile(entry.path) and os.access(entry.path, os.X_OK):
+            return entry.path, entry.version
+        for binary in spec.grpc_binaries:
+            path = self.plugin_path(binary)
+            if path:
+                return path, entry.version if entry is not None else (self._tool_version(path) or "")
+        return None
+
+    def catalog(self, languages: list[str]) -> dict[str, object]:
+        """/languages' view of the layer: its releases with the runtime each language then needs, and
+        which gRPC stubs each language gets (a language whose plugin is missing gets messages only)."""
+        grpc: dict[str, dict[str, object]] = {}
+        for name in languages:
+            spec = LANGUAGES.get(name)
+            if spec is None or not spec.grpc:
+                continue
+            if spec.grpc == GRPC_TOOLS:
+                version = self.grpc_tools_version() or ""
+                found = bool(version)
+            elif spec.grpc_protoc_name:
+                plugin = self.grpc_plugin(name)
+                found, version = plugin is not None, plugin[1] if plugin else ""
+            else:
+                found, version = self.plugin_path(spec.grpc) is not None, self.versions().get(spec.grpc, "")
+            grpc[name] = {"plugin": spec.grpc, "available": found, "version": version}
+            if not found:
+                grpc[name]["note"] = "messages only: files with services get no gRPC stubs (their manifest says so)"
+        return {"default": self.default_release(), "releases": release_catalog(self.releases(), languages),
+                "grpc": grpc}
 
     # discovery
 
     @property
     def protoc(self) -> str:
-        """SPOKE_PROTOC_PATH, the layer's /opt/bin/protoc, PATH, beside this Python (or bin_dir/protoc)."""
+        """bin_dir/protoc, else `find_protoc()`: SPOKE_PROTOC_PATH, the layer's /opt/bin/protoc, beside this
+        Python, PATH."""
         if self._protoc is None:
             candidate = os.path.join(self._bin_dir, "protoc") if self._bin_dir else None
             self._protoc = candidate if candidate and os.access(candidate, os.X_OK) else find_protoc()
@@ -95,7 +233,7 @@ class CodeGenerator:
             try:
                 return metadata.version(GRPC_TOOLS)
             except metadata.PackageNotFoundError:
-                from grpc_tools import grpc_version  # type: ignore[import-not-found]
+                from grpc_tools import grpc_version
                 return str(grpc_version.VERSION)
         except Exception:  # noqa: BLE001 - a broken install counts as absent
             return None
@@ -142,27 +280,37 @@ class CodeGenerator:
     def generate(self, files: dict[str, bytes], dependency_files: dict[str, bytes], languages: list[str],
                  go_package_prefix: str | None = None, module: str = "", version: str = "",
                  descriptor_set: bytes | None = None, go_default_prefix: str | None = None,
-                 go_dependency_prefixes: Mapping[str, GoPrefix] | None = None) -> GenerationResult:
+                 go_dependency_prefixes: Mapping[str, GoPrefix] | None = None,
+                 package: PackageInfo | None = None, protoc_release: str | None = None) -> GenerationResult:
         """`descriptor_set`: the version's FileDescriptorSet if already built (the registry stores one at
         publish), so that protoc runs once, with every output; without it a first pass builds it.
 
         Go import paths of files without go_package: under `go_package_prefix` (the module's), else under
         `go_default_prefix` (the registry's, `<host>/gen/go/<org>/<module>`), whose Go packages are then
         named after their proto package as buf's managed mode does (`user.v1` -> `userv1`). A dependency's
-        files without go_package: under their module's prefix, `go_dependency_prefixes` (file -> prefix)."""
+        files without go_package: under their module's prefix, `go_dependency_prefixes` (file -> prefix).
+
+        `package`: the names of the module and of its dependency closure (organization slug, versions, each
+        dependency's files): the manifests' `dependencies`, go.mod's requires, pyproject.toml and pom.xml.
+
+        `protoc_release`: one of releases() (None: the default); ValueError for another."""
         requested = list(dict.fromkeys(languages))
         unknown = [name for name in requested if name not in LANGUAGES]
         if unknown:
             raise ValueError(f"unknown languages {unknown}; known: {sorted(LANGUAGES)}")
         check_proto_paths(files)
         check_proto_paths(dependency_files)
-        versions = self.versions()
+        generator = self.for_release(protoc_release)
+        versions = generator.versions()
         if not requested:
             return GenerationResult({}, versions)
+        refusal = generator.editions_refusal({**dependency_files, **files})
+        if refusal:
+            return GenerationResult({name: LanguageOutput(name, error=refusal) for name in requested}, versions)
         with tempfile.TemporaryDirectory(prefix="spoke-codegen-") as work:
-            return _Generation(self, work, files, dependency_files, requested, go_package_prefix,
+            return _Generation(generator, work, files, dependency_files, requested, go_package_prefix,
                                module, version, versions, go_default_prefix,
-                               go_dependency_prefixes).run(descriptor_set)
+                               go_dependency_prefixes, package).run(descriptor_set)
 
     def _run(self, program: Sequence[str], include: Sequence[str], options: Sequence[Option],
              inputs: Sequence[ProtocInput], env: dict[str, str] | None = None,
@@ -189,8 +337,11 @@ class _Generation:
     def __init__(self, generator: CodeGenerator, work: str, files: dict[str, bytes],
                  dependency_files: dict[str, bytes], requested: list[str], prefix: str | None,
                  module: str, version: str, versions: dict[str, str], default_prefix: str | None = None,
-                 dependency_prefixes: Mapping[str, GoPrefix] | None = None) -> None:
+                 dependency_prefixes: Mapping[str, GoPrefix] | None = None,
+                 package: PackageInfo | None = None) -> None:
         self.g, self.work, self.files, self.requested = generator, work, files, requested
+        self.package_info = package or PackageInfo("", module, version)   # names for manifests and package files
+        self.go_requires: list[GoRequire] = []              # go.mod's requires of the dependency modules
         self.prefix, self.module, self.version, self.versions = prefix, module, version, versions
         self.default_prefix = default_prefix if not (prefix or "").strip() else None
         self.dependency_prefixes = dict(dependency_prefixes or {})
@@ -267,8 +418,8 @@ class _Generation:
         language, plan = LANGUAGES[name], _Plan()
         plan.flags = list(language.protoc_flags)
         if name == "go":
-            own = GoPrefix(self.default_prefix, derived=True) if self.default_prefix else self.prefix
-            go_plan = go_import_plan(self.go_packages, own, self.proto_packages, self.dependency_prefixes)
+            own_prefix = GoPrefix(self.default_prefix, derived=True) if self.default_prefix else self.prefix
+            go_plan = go_import_plan(self.go_packages, own_prefix, self.proto_packages, self.dependency_prefixes)
             if go_plan.invalid:
                 # a go_package Go would refuse must not become a go.mod module path or an import
                 return _Plan(error="Go output needs valid Go import paths: " + "; ".join(go_plan.invalid[:10]))
@@ -301,9 +452,24 @@ class _Generation:
                                and not (root and (path == root or path.startswith(root + "/")))})
             self.go = {"import_paths": own, "module_path": root, "paths": "source_relative",
                        "external_imports": external}
+            if root is not None and self.package_info.dependencies and self.package_info.named:
+                self.go_requires, require_notes = go_requires(self.package_info, go_plan.import_paths, root)
+                plan.notes += require_notes
+                self.go["requires"] = [{"path": r.path, "version": r.version, "directory": r.directory}
+                                       for r in self.go_requires]
+                self.go["work"] = go_work_example(self.module, root, self.version, self.go_requires)
             if root is None:
                 plan.notes.append("no go.mod: the files' Go import paths do not match their source-relative "
                                   "layout; place each file under its import path (go.import_paths)")
+        elif language.grpc_protoc_name and self.with_services:
+            found = self.g.grpc_plugin(name)
+            if found is None:
+                plan.grpc_missing = language.grpc
+                plan.notes.append(f"gRPC stubs not generated for {', '.join(self.with_services)}: {language.grpc} "
+                                  f"is not in the layer (messages only)")
+            else:
+                plan.plugins[str(language.grpc)] = found[1]
+                plan.flags += [f"--plugin={language.grpc_protoc_name}={found[0]}", *language.grpc_flags]
         elif name == "python" and self.with_services:
             if self.versions.get(GRPC_TOOLS):
                 plan.python_grpc = True
@@ -336,18 +502,50 @@ class _Generation:
                 found[os.path.relpath(full, root).replace(os.sep, "/")] = Path(full).read_bytes()
         return found
 
+    def grpc_of_services_only(self, name: str, generated: dict[str, bytes]) -> dict[str, bytes]:
+        """grpc_cpp_plugin writes <file>.grpc.pb.h/.cc for every input: only files with services keep them.
+        grpc_csharp_plugin (1.51: no base_namespace) writes <File>Grpc.cs at the root: it goes beside its
+        messages' <File>.cs when exactly one file has that name."""
+        if name == "csharp":
+            moved = dict(generated)
+            for path in sorted(p for p in generated if "/" not in p and p.endswith("Grpc.cs")):
+                beside = [p for p in generated if p.endswith("/" + path[: -len("Grpc.cs")] + ".cs")]
+                target = beside[0].rsplit("/", 1)[0] + "/" + path if len(beside) == 1 else path
+                if target not in moved:
+                    moved[target] = moved.pop(path)
+            return moved
+        if name != "cpp":
+            return generated
+        with_services = set(self.with_services)
+        return {path: content for path, content in generated.items()
+                if ".grpc.pb." not in path or path.split(".grpc.pb.")[0] + ".proto" in with_services}
+
     def package(self, name: str, plan: _Plan) -> LanguageOutput:
-        generated = self.collect(name)
+        generated = self.grpc_of_services_only(name, self.collect(name))
         protoc_version = self.versions.get("protoc", "")
-        runtime = runtime_requirements(name, generated, protoc_version, plan.plugins)
+        release = self.g.release()
+        runtime = release_runtime(name, release, generated,
+                                  runtime_requirements(name, generated, protoc_version, plan.plugins))
+        grpc_plugin = LANGUAGES[name].grpc if LANGUAGES[name].grpc_protoc_name else None
+        if grpc_plugin in plan.plugins:
+            runtime += grpc_runtime(name, grpc_plugin, plan.plugins[str(grpc_plugin)])
         extras: dict[str, bytes] = {}
         notes = list(plan.notes)
         if name == "python":
             extras["requirements.txt"] = "".join(f"{item['requirement']}\n" for item in runtime).encode()
+        if name == "python" and self.package_info.named:
+            pyproject, package_notes = render_pyproject(self.package_info, generated, runtime)
+            extras["pyproject.toml"] = pyproject.encode()
+            notes += package_notes
+        if name == "java" and self.package_info.named:
+            pom, package_notes = render_pom(self.package_info, runtime, generated, plan.plugins)
+            extras["pom.xml"] = pom.encode()
+            notes += package_notes
         if name == "go" and self.go and self.go.get("module_path"):
             by_package = {item["package"]: item["version"] for item in runtime}
             extras["go.mod"] = render_go_mod(str(self.go["module_path"]), by_package["google.golang.org/protobuf"],
-                                             by_package.get("google.golang.org/grpc") or None).encode()
+                                             by_package.get("google.golang.org/grpc") or None,
+                                             requires=self.go_requires).encode()
             notes.append("go.mod has no go.sum: run `go mod tidy` after unpacking")
         if name == "descriptor_set":
             notes.append("includes the imported files and source info")
@@ -358,7 +556,10 @@ class _Generation:
         manifest = build_manifest(module=self.module, version=self.version, language=name,
                                   protoc_version=protoc_version, plugins=plan.plugins, generated=generated,
                                   sources=self.files, runtime=runtime, extras=extras, notes=notes,
-                                  go=self.go if name == "go" else None)
+                                  go=self.go if name == "go" else None, package=self.package_info)
+        manifest["protoc_release"] = release
+        if plan.grpc_missing:
+            manifest["grpc"] = {"generated": False, "plugin": plan.grpc_missing, "services": self.with_services}
         entries = {**generated, **extras, MANIFEST_NAME: manifest_bytes(manifest)}
         return LanguageOutput(name, zip_bytes=deterministic_zip(entries), files=tuple(sorted(generated)),
                               notes=tuple(notes))

@@ -4,9 +4,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-
-
-
 TIMEOUT_SECONDS = 120
 ERROR_LIMIT = 4096
 MANIFEST_NAME = "spoke-manifest.json"
@@ -26,7 +23,15 @@ class Language:
     grpc: str | None = None              # what makes gRPC stubs: a plugin binary, or "grpcio-tools"
     grpc_flags: tuple[str, ...] = ()
     runtime_note: str = ""
+    # gRPC from a grpc plugin of the layer: the names its binary may have (the first found wins), the
+    # protoc plugin name its flags use (one per language, so one protoc run drives them all), and the
+    # key of spoke-protoc-layer.json's `grpc_plugins` that lists it.
+    grpc_binaries: tuple[str, ...] = ()
+    grpc_protoc_name: str = ""
+    grpc_layer_key: str = ""
 
+
+JAVA_GRPC = ("protoc-gen-grpc-java", "grpc_java_plugin")  # the layer's name, Debian's name
 
 LANGUAGES: dict[str, Language] = {language.name: language for language in (
     Language("go", "Go: <file>.pb.go, and <file>_grpc.pb.go for files with services; go.mod",
@@ -40,18 +45,36 @@ LANGUAGES: dict[str, Language] = {language.name: language for language in (
     Language("pyi", "Python type stubs: <file>_pb2.pyi", ("--pyi_out={out}",),
              runtime_note="stubs for the python output; protobuf as for python"),
     Language("java", "Java: <java_package>/<OuterClass>.java (or one file per type with java_multiple_files)",
-             ("--java_out={out}",), runtime_note="com.google.protobuf:protobuf-java at the gencode version"),
+             ("--java_out={out}",), grpc="protoc-gen-grpc-java", grpc_flags=("--grpc-java_out={out}",),
+             grpc_binaries=JAVA_GRPC, grpc_protoc_name="protoc-gen-grpc-java", grpc_layer_key="java",
+             runtime_note="com.google.protobuf:protobuf-java at the gencode version; io.grpc for the stubs"),
     Language("kotlin", "Kotlin DSL: <OuterClass>Kt.proto.kt and <Message>Kt.kt, with the Java classes they extend",
-             ("--java_out={out}", "--kotlin_out={out}"),
+             ("--java_out={out}", "--kotlin_out={out}"), grpc="protoc-gen-grpc-java",
+             grpc_flags=("--grpc-java_out={out}",), grpc_binaries=JAVA_GRPC,
+             grpc_protoc_name="protoc-gen-grpc-java", grpc_layer_key="java",
              runtime_note="com.google.protobuf:protobuf-kotlin (and protobuf-java) at the gencode version"),
-    Language("cpp", "C++: <file>.pb.h and <file>.pb.cc", ("--cpp_out={out}",),
+    Language("cpp", "C++: <file>.pb.h and <file>.pb.cc, and <file>.grpc.pb.h/.cc for files with services",
+             ("--cpp_out={out}",), grpc="grpc_cpp_plugin", grpc_flags=("--grpc-cpp_out={out}",),
+             grpc_binaries=("grpc_cpp_plugin",), grpc_protoc_name="protoc-gen-grpc-cpp", grpc_layer_key="cpp",
              runtime_note="libprotobuf of exactly the gencode version (PROTOBUF_VERSION is checked)"),
-    Language("csharp", "C#: <Namespace dirs>/<File>.cs", ("--csharp_out={out}", "--csharp_opt=base_namespace="),
+    Language("csharp", "C#: <Namespace dirs>/<File>.cs, and <File>Grpc.cs for files with services",
+             ("--csharp_out={out}", "--csharp_opt=base_namespace="), grpc="grpc_csharp_plugin",
+             grpc_flags=("--grpc-csharp_out={out}",),  # grpc_csharp_plugin 1.51 has no base_namespace
+             grpc_binaries=("grpc_csharp_plugin",), grpc_protoc_name="protoc-gen-grpc-csharp", grpc_layer_key="csharp",
              runtime_note="NuGet Google.Protobuf"),
-    Language("ruby", "Ruby: <file>_pb.rb", ("--ruby_out={out}",), runtime_note="gem google-protobuf"),
-    Language("php", "PHP: one class per message/enum under its namespace, GPBMetadata/<File>.php per file",
-             ("--php_out={out}",), runtime_note="composer google/protobuf"),
-    Language("objc", "Objective-C: <File>.pbobjc.h and <File>.pbobjc.m", ("--objc_out={out}",),
+    Language("ruby", "Ruby: <file>_pb.rb, and <file>_services_pb.rb for files with services", ("--ruby_out={out}",),
+             grpc="grpc_ruby_plugin", grpc_flags=("--grpc-ruby_out={out}",), grpc_binaries=("grpc_ruby_plugin",),
+             grpc_protoc_name="protoc-gen-grpc-ruby", grpc_layer_key="ruby",
+             runtime_note="gem google-protobuf; gem grpc for the stubs"),
+    Language("php", "PHP: one class per message/enum under its namespace, GPBMetadata/<File>.php per file, "
+                    "<Service>Client.php per service",
+             ("--php_out={out}",), grpc="grpc_php_plugin", grpc_flags=("--grpc-php_out={out}",),
+             grpc_binaries=("grpc_php_plugin",), grpc_protoc_name="protoc-gen-grpc-php", grpc_layer_key="php",
+             runtime_note="composer google/protobuf; grpc/grpc for the stubs"),
+    Language("objc", "Objective-C: <File>.pbobjc.h and <File>.pbobjc.m, and <File>.pbrpc.h/.m for files with services",
+             ("--objc_out={out}",), grpc="grpc_objective_c_plugin", grpc_flags=("--grpc-objc_out={out}",),
+             grpc_binaries=("grpc_objective_c_plugin",), grpc_protoc_name="protoc-gen-grpc-objc",
+             grpc_layer_key="objc",
              runtime_note="the Protobuf pod / library sources, GOOGLE_PROTOBUF_OBJC_VERSION checked"),
     Language("descriptor_set", f"The FileDescriptorSet ({DESCRIPTOR_SET_NAME}), imports and source info included",
              (f"--descriptor_set_out={{out}}/{DESCRIPTOR_SET_NAME}", "--include_imports", "--include_source_info"),

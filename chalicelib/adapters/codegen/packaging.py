@@ -2,21 +2,35 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import posixpath
 import re
-import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from xml.sax.saxutils import escape
 
-
-from chalicelib.domain.go_paths import GoPrefix, go_import_path_problem, go_package_name
+from chalicelib.adapters.codegen.languages import (
+    ERROR_LIMIT,
+    GRPC_GO_SUPPORT_PACKAGE,
+    MANIFEST_SCHEMA,
+    RUNTIME_MAJOR,
+)
 from chalicelib.adapters.protoc import check_input_name
-from chalicelib.adapters.codegen.languages import (ERROR_LIMIT, GRPC_GO_SUPPORT_PACKAGE, MANIFEST_SCHEMA, RUNTIME_MAJOR,
-                                                   ZIP_DATE)
-
+from chalicelib.domain.go_paths import GoPrefix, go_import_path_problem, go_package_name
+from chalicelib.domain.packages import (
+    PackageInfo,
+    dependency_entries,
+    go_module_version,
+    go_work_directory,
+    maven_artifact,
+    maven_group,
+    maven_version,
+    pep440_version,
+    python_distribution,
+)
+from chalicelib.domain.zips import GO_WORK_VERSION, render_go_work
+from chalicelib.domain.zips import deterministic_zip as _deterministic_zip
 
 # --- pure helpers (unit-tested) --------------------------------------------------------------------
 
@@ -97,12 +111,156 @@ def go_module_root(own_files: Iterable[str], import_paths: Mapping[str, str]) ->
     return roots.pop() if len(roots) == 1 else None
 
 
+@dataclass(frozen=True)
+class GoRequire:
+    """A dependency module's Go module, required by the go.mod of a module that imports its code."""
+    path: str            # its go.mod's module path
+    version: str         # the module version as a Go version: v1.2.3
+    directory: str       # where its ZIP is unpacked beside this one's (the closure ZIP's layout)
+    indirect: bool = False
+
+
 def render_go_mod(module_path: str, protobuf_version: str, grpc_version: str | None = None,
-                  go_version: str = "1.19") -> str:
-    requires = [f"\tgoogle.golang.org/protobuf {_go_version(protobuf_version)}"]
+                  go_version: str = GO_WORK_VERSION, requires: Sequence[GoRequire] = ()) -> str:
+    """go.mod: the runtime modules and every dependency module of the closure (indirect: only a dependency's
+    dependency). Spoke's modules are not on a Go proxy: a go.work beside the unpacked ZIPs resolves them
+    (written in the closure ZIP; the replace lines say the same for one module alone)."""
+    lines = {"google.golang.org/protobuf": f"\tgoogle.golang.org/protobuf {_go_version(protobuf_version)}"}
     if grpc_version:
-        requires.insert(0, f"\tgoogle.golang.org/grpc {_go_version(grpc_version)}")
-    return f"module {module_path}\n\ngo {go_version}\n\nrequire (\n" + "\n".join(requires) + "\n)\n"
+        lines["google.golang.org/grpc"] = f"\tgoogle.golang.org/grpc {_go_version(grpc_version)}"
+    for require in requires:
+        lines.setdefault(require.path, f"\t{require.path} {require.version}" + (" // indirect" if require.indirect
+                                                                               else ""))
+    text = f"module {module_path}\n\ngo {go_version}\n\nrequire (\n" + "\n".join(
+        lines[path] for path in sorted(lines)) + "\n)\n"
+    if requires:
+        text += ("\n// Spoke's modules are on no Go module proxy: each is read from its Go ZIP unpacked beside "
+                 "this one,\n"
+                 "// in the directory named after its module (the layout of the ZIP downloaded with\n"
+                 "// ?with_dependencies=true, whose go.work says the same).\n")
+        text += "".join(f"replace {r.path} => ../{r.directory}\n" for r in sorted(requires, key=lambda r: r.path))
+    return text
+
+
+def go_requires(package: PackageInfo, import_paths: Mapping[str, str], own_root: str | None
+                ) -> tuple[list[GoRequire], list[str]]:
+    """(the go.mod requires of each dependency module, notes): a dependency's module path is the one its own
+    go.mod declares (its files' common root, as go_module_root finds it), so both ZIPs agree."""
+    requires: list[GoRequire] = []
+    notes: list[str] = []
+    for dependency in sorted(package.dependencies, key=lambda d: d.module):
+        files = [f for f in dependency.files if f in import_paths]
+        root = go_module_root(files, import_paths) if files and len(files) == len(dependency.files) else None
+        if root is None:
+            notes.append(f"{dependency.module} {dependency.version} has no go.mod (its files' Go import paths do "
+                         "not share one module root): its Go code is not required in go.mod")
+        elif root == own_root:
+            notes.append(f"{dependency.module} shares this module's Go module path {root}: unpack its Go ZIP into "
+                         "the same directory")
+        else:
+            requires.append(GoRequire(root, go_module_version(dependency.version),
+                                      go_work_directory(dependency.module), not dependency.direct))
+    return requires, notes
+
+
+def go_work_example(module: str, module_path: str, version: str, requires: Sequence[GoRequire]) -> str:
+    """The go.work that builds this module's ZIP unpacked beside its dependencies' (each in its module's name),
+    as the closure ZIP writes it."""
+    own = (module_path, go_module_version(version), go_work_directory(module))
+    return render_go_work([own[2], *(r.directory for r in requires)],
+                          [own, *((r.path, r.version, r.directory) for r in requires)])
+
+
+def _pyproject_list(items: Sequence[str]) -> str:
+    return "[" + "".join(f"\n    {json.dumps(item)}," for item in items) + ("\n]" if items else "]")
+
+
+def python_layout(generated: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
+    """(packages, top-level modules, skipped directories) of the generated .py files: every directory on the
+    way is a package (PEP 420 namespace packages: protoc writes no __init__.py), so setuptools ships all."""
+    packages: set[str] = set()
+    modules: set[str] = set()
+    skipped: set[str] = set()
+    for path in generated:
+        if not path.endswith(".py"):
+            continue
+        directory, name = posixpath.split(path[:-3])
+        parts = directory.split("/") if directory else []
+        if not all(part.isidentifier() for part in parts):
+            skipped.add(directory)
+        elif parts:
+            packages.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        else:
+            modules.add(name)
+    return sorted(packages), sorted(modules), sorted(skipped)
+
+
+def render_pyproject(package: PackageInfo, generated: Iterable[str], runtime: Sequence[Mapping[str, str]]
+                     ) -> tuple[str, list[str]]:
+    """(pyproject.toml of the Python ZIP, notes): setuptools from PyPI builds it; it depends on the runtime
+    (protobuf, grpcio when stubs exist) and on each dependency module's distribution at its version."""
+    packages, modules, skipped = python_layout(generated)
+    requirements = sorted({item["requirement"] for item in runtime if item.get("ecosystem") == "pypi"})
+    requirements += [f"{python_distribution(package.org_slug, d.module)}=={pep440_version(d.version)}"
+                     for d in sorted(package.dependencies, key=lambda d: d.module)]
+    text = ('[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            "[project]\n"
+            f"name = {json.dumps(python_distribution(package.org_slug, package.module))}\n"
+            f"version = {json.dumps(pep440_version(package.version))}\n"
+            f"description = {json.dumps(f'Code generated by Spoke from {package.module} {package.version}')}\n"
+            'requires-python = ">=3.8"\n'
+            f"dependencies = {_pyproject_list(requirements)}\n\n"
+            "[tool.setuptools]\n"
+            f"packages = {_pyproject_list(packages)}\n"
+            f"py-modules = {_pyproject_list(modules)}\n"
+            "include-package-data = false\n")
+    notes = [f"not importable in Python, left out of pyproject.toml: {', '.join(skipped)}"] if skipped else []
+    return text, notes
+
+
+def render_pom(package: PackageInfo, runtime: Sequence[Mapping[str, str]], generated: Mapping[str, bytes],
+               plugins: Mapping[str, str]) -> tuple[str, list[str]]:
+    """(pom.xml of the Java ZIP, notes): protobuf-java at the runtime version; grpc-stub and grpc-protobuf when
+    the ZIP has gRPC stubs (*Grpc.java); the dependency modules' artifacts; the sources are the ZIP's root."""
+    notes: list[str] = []
+    dependencies: list[tuple[str, str, str, str]] = []      # (groupId, artifactId, version, scope)
+    for item in runtime:
+        if item.get("ecosystem") == "maven" and ":" in item.get("package", "") and item.get("version"):
+            group, artifact = item["package"].split(":", 1)
+            dependencies.append((group, artifact, item["version"], ""))
+    stubs = [path for path in generated if path.endswith("Grpc.java")]
+    if stubs and not any(group == "io.grpc" for group, *_ in dependencies):
+        version = next((v for name, v in sorted(plugins.items()) if "grpc" in name and "java" in name and v), None)
+        if version:
+            dependencies += [("io.grpc", "grpc-stub", version, ""), ("io.grpc", "grpc-protobuf", version, "")]
+        else:
+            notes.append("gRPC stubs need io.grpc:grpc-stub and io.grpc:grpc-protobuf: their version is unknown")
+    if any(b"javax.annotation.Generated" in generated[path] for path in stubs):
+        dependencies.append(("javax.annotation", "javax.annotation-api", "1.3.2", "provided"))
+    dependencies += [(maven_group(package.org_slug), maven_artifact(d.module), maven_version(d.version), "")
+                     for d in sorted(package.dependencies, key=lambda d: d.module)]
+    rendered = "".join(
+        "    <dependency>\n"
+        f"      <groupId>{escape(group)}</groupId>\n      <artifactId>{escape(artifact)}</artifactId>\n"
+        f"      <version>{escape(version)}</version>\n" + (f"      <scope>{scope}</scope>\n" if scope else "")
+        + "    </dependency>\n" for group, artifact, version, scope in dependencies)
+    text = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<project xmlns="http://maven.apache.org/POM/4.0.0" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd">\n'
+            "  <modelVersion>4.0.0</modelVersion>\n"
+            f"  <groupId>{escape(maven_group(package.org_slug))}</groupId>\n"
+            f"  <artifactId>{escape(maven_artifact(package.module))}</artifactId>\n"
+            f"  <version>{escape(maven_version(package.version))}</version>\n"
+            "  <packaging>jar</packaging>\n"
+            f"  <description>Code generated by Spoke from {escape(package.module)} {escape(package.version)}"
+            "</description>\n"
+            "  <properties>\n    <maven.compiler.source>8</maven.compiler.source>\n"
+            "    <maven.compiler.target>8</maven.compiler.target>\n"
+            "    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>\n  </properties>\n"
+            f"  <dependencies>\n{rendered}  </dependencies>\n"
+            "  <build>\n    <sourceDirectory>.</sourceDirectory>\n  </build>\n</project>\n")
+    return text, notes
 
 
 def _go_version(version: str) -> str:
@@ -110,16 +268,8 @@ def _go_version(version: str) -> str:
 
 
 def deterministic_zip(entries: Mapping[str, bytes]) -> bytes:
-    """A ZIP of {path: content} that depends on nothing else: sorted, 1980-01-01, 0644, deflate 6."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(entries):
-            info = zipfile.ZipInfo(path, date_time=ZIP_DATE)
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entries[path], compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
-    return buffer.getvalue()
+    """A ZIP of {path: content} that depends on nothing else (domain/zips.py, shared with the closure ZIP)."""
+    return _deterministic_zip(entries)
 
 
 def trim_error(text: str, roots: Iterable[str] = (), limit: int = ERROR_LIMIT) -> str:
@@ -214,7 +364,10 @@ def runtime_requirements(language: str, generated: Mapping[str, bytes], protoc_v
 def build_manifest(*, module: str, version: str, language: str, protoc_version: str,
                    plugins: Mapping[str, str], generated: Mapping[str, bytes], sources: Mapping[str, bytes],
                    runtime: list[dict[str, str]], extras: Iterable[str] = (), notes: Iterable[str] = (),
-                   go: Mapping[str, object] | None = None) -> dict[str, object]:
+                   go: Mapping[str, object] | None = None, package: PackageInfo | None = None
+                   ) -> dict[str, object]:
+    """The ZIP's spoke-manifest.json. `dependencies`: every ZIP of the closure to unpack beside this one
+    (module, version, language, its API download path), from `package`; `package`: the names it installs as."""
     manifest: dict[str, object] = {
         "schema": MANIFEST_SCHEMA,
         "module": module,
@@ -230,6 +383,15 @@ def build_manifest(*, module: str, version: str, language: str, protoc_version: 
     }
     if go is not None:
         manifest["go"] = dict(go)
+    manifest["dependencies"] = dependency_entries(package, language) if package is not None else []
+    if package is None or not package.named:
+        return manifest
+    if language == "python":
+        manifest["package"] = {"ecosystem": "pypi", "name": python_distribution(package.org_slug, module),
+                               "version": pep440_version(version)}
+    elif language in ("java", "kotlin"):
+        manifest["package"] = {"ecosystem": "maven", "group_id": maven_group(package.org_slug),
+                               "artifact_id": maven_artifact(module), "version": maven_version(version)}
     return manifest
 
 

@@ -6,8 +6,9 @@ buf expands categories to rules, removes `except`, then swaps deprecated rule ID
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from chalicelib.domain.errors import BadRequest
 
@@ -44,7 +45,7 @@ class BreakingConfig:
     disable_builtin: bool = False
 
     @classmethod
-    def from_buf_yaml(cls, section: Optional[Mapping[str, Any]], version: str = DEFAULT_VERSION) -> BreakingConfig:
+    def from_buf_yaml(cls, section: Mapping[str, Any] | None, version: str = DEFAULT_VERSION) -> BreakingConfig:
         """Build from the `breaking:` mapping of a buf.yaml of the given version (v1beta1, v1 or v2).
 
         A missing or empty `use` means buf's default rules for that version.
@@ -70,7 +71,7 @@ class BreakingConfig:
         )
 
     @classmethod
-    def from_buf_yaml_document(cls, document: Optional[Mapping[str, Any]]) -> BreakingConfig:
+    def from_buf_yaml_document(cls, document: Mapping[str, Any] | None) -> BreakingConfig:
         """Build from a whole parsed buf.yaml: reads `version` and the `breaking` section."""
         document = dict(document or {})
         version = str(document.get("version", "v1beta1"))

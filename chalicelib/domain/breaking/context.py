@@ -1,10 +1,11 @@
 """Shared state and helpers of one comparison: both indexes, the findings collected, common wording."""
 from __future__ import annotations
 
-from typing import Optional, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from .findings import RawFinding
-from .index import FileIdx, FieldIdx, Index, MessageIdx, Span
+from .index import FieldIdx, FileIdx, Index, MessageIdx, Span
 from .text import q
 
 
@@ -16,12 +17,12 @@ class Ctx:
         self.old = old
         self.findings: list[RawFinding] = []
 
-    def add(self, rule: str, file: Optional[FileIdx], span: Optional[Span], against: Optional[FileIdx],
+    def add(self, rule: str, file: FileIdx | None, span: Span | None, against: FileIdx | None,
             message: str) -> None:
         self.findings.append(RawFinding(rule, file, span, against, message))
 
 
-def first_span(*spans: Optional[Span]) -> Optional[Span]:
+def first_span(*spans: Span | None) -> Span | None:
     """buf's withBackupLocation: the first location that exists."""
     for span in spans:
         if span is not None:
@@ -29,7 +30,7 @@ def first_span(*spans: Optional[Span]) -> Optional[Span]:
     return None
 
 
-def field_description(field: FieldIdx, name: Optional[str] = None) -> str:
+def field_description(field: FieldIdx, name: str | None = None) -> str:
     """`Field "1" with name "x" on message "M"` (or `Extension ...` with the extendee)."""
     if name is None:
         name = field.full_name if field.is_extension else field.name
@@ -41,8 +42,8 @@ def field_description(field: FieldIdx, name: Optional[str] = None) -> str:
 
 
 def deleted_element_location(
-    file: FileIdx, nested_name: str, nested_messages: Optional[dict[str, MessageIdx]] = None
-) -> tuple[FileIdx, Optional[Span]]:
+    file: FileIdx, nested_name: str, nested_messages: dict[str, MessageIdx] | None = None
+) -> tuple[FileIdx, Span | None]:
     """Where to report a deleted nested element: its closest surviving enclosing message, else the file."""
     messages = file.nested_messages if nested_messages is None else nested_messages
     if "." in nested_name:
@@ -64,7 +65,7 @@ class Ranged(Protocol):
     file: FileIdx
     name: str
 
-    def span(self) -> Optional[Span]: ...
+    def span(self) -> Span | None: ...
 
 
 def collapse(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

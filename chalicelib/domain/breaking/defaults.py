@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import codecs
 import math
-from typing import NamedTuple, Optional, Union
+from typing import NamedTuple
 
 from .index import TYPE_BYTES, TYPE_ENUM, TYPE_GROUP, TYPE_MESSAGE, TYPE_STRING, FieldIdx, Index
 from .text import go_float, q, to_float32
 
 TYPE_DOUBLE, TYPE_FLOAT, TYPE_BOOL = 1, 2, 8
-Value = Union[str, int, float, bool]
+Value = str | int | float | bool
 
 
 class Default(NamedTuple):
@@ -56,7 +56,7 @@ def get_default(index: Index, field: FieldIdx) -> Default:
         return Default(value, "string", q(value))
     if field_type == TYPE_ENUM:
         enum = index.enum_of(field)
-        number: Optional[int] = None
+        number: int | None = None
         if enum is not None:
             if has:
                 number = next((v.number for v in enum.proto.value if v.name == text), None)

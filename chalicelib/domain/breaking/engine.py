@@ -8,7 +8,7 @@ their rules could only report a change; that keeps a large, mostly unchanged sch
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 
 from google.protobuf import descriptor_pb2
 
@@ -99,7 +99,7 @@ def run_rules(new: Index, old: Index, rule_ids: Iterable[str], skip_unchanged: b
     return ctx.findings
 
 
-def _enum_default_number(index: Index, field: descriptor_pb2.FieldDescriptorProto) -> Optional[int]:
+def _enum_default_number(index: Index, field: descriptor_pb2.FieldDescriptorProto) -> int | None:
     enum = index.enums.get(field.type_name.lstrip("."))
     if enum is None or not enum.proto.value:
         return None

@@ -113,7 +113,8 @@ def _custom_feature(features: descriptor_pb2.FeatureSet, extension_number: int, 
     from google.protobuf import unknown_fields
 
     value = None
-    for unknown in unknown_fields.UnknownFieldSet(features):
+    unknowns = unknown_fields.UnknownFieldSet(features)
+    for unknown in (unknowns[index] for index in range(len(unknowns))):  # indexable, not declared iterable
         if unknown.field_number == extension_number and unknown.wire_type == 2:
             data = unknown.data
             if not isinstance(data, (bytes, bytearray)):

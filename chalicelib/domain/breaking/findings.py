@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from .index import FileIdx, Span
 from .text import go_json
@@ -60,9 +60,9 @@ class RawFinding:
     """A finding before ignores are applied: keeps both sides' files, since `ignore` matches either."""
 
     rule: str
-    file: Optional[FileIdx]  # new-version file the finding points at
-    span: Optional[Span]
-    against: Optional[FileIdx]  # old-version file of the element, for ignores
+    file: FileIdx | None  # new-version file the finding points at
+    span: Span | None
+    against: FileIdx | None  # old-version file of the element, for ignores
     message: str
 
     def finalize(self, categories: tuple[str, ...]) -> Finding:

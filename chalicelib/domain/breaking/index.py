@@ -6,8 +6,6 @@ Source locations are only decoded for the files that actually get a finding, whi
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from google.protobuf import descriptor_pb2
 
 from . import features as feat
@@ -72,7 +70,7 @@ class FileIdx:
         self.nested_messages: dict[str, MessageIdx] = {}
         self.nested_enums: dict[str, EnumIdx] = {}
         self.nested_extensions: dict[str, FieldIdx] = {}
-        self._locs: Optional[tuple[dict[Path, descriptor_pb2.SourceCodeInfo.Location], list[Path]]] = None
+        self._locs: tuple[dict[Path, descriptor_pb2.SourceCodeInfo.Location], list[Path]] | None = None
         options = proto.options
         # (explicitly set?, value): FIELD_SAME_JAVA_UTF8_VALIDATION reads the legacy file option
         self.java_string_check_utf8: tuple[bool, bool] = (
@@ -91,7 +89,7 @@ class FileIdx:
             self._locs = (by_path, ordered)
         return self._locs
 
-    def span(self, path: Path) -> Optional[Span]:
+    def span(self, path: Path) -> Span | None:
         """The span recorded for exactly this source path, or None.
 
         Map entry messages are synthesized and have no source info of their own; like buf, anything
@@ -106,12 +104,12 @@ class FileIdx:
             return _span(mapped) if mapped is not None else None
         return None
 
-    def _map_field_type_path(self, path: Path) -> Optional[Path]:
+    def _map_field_type_path(self, path: Path) -> Path | None:
         """If `path` lies inside a map entry message, the path of the parent's map field type."""
         if len(path) < 4 or path[0] != FILE_MESSAGES:
             return None
         prefix = f".{self.package}" if self.package else ""
-        parent: Optional[descriptor_pb2.DescriptorProto] = None
+        parent: descriptor_pb2.DescriptorProto | None = None
         messages = self.proto.message_type
         position = 0
         while position + 1 < len(path) and path[position] in (FILE_MESSAGES, MSG_NESTED):
@@ -130,7 +128,7 @@ class FileIdx:
             position += 2
         return None
 
-    def option_span(self, options_path: Path, option_number: int, *extra: int) -> Optional[Span]:
+    def option_span(self, options_path: Path, option_number: int, *extra: int) -> Span | None:
         """Where an option (or a sub-field of it, e.g. one feature) is set, with buf's fuzzy fallback.
 
         An exact match wins; otherwise the longest recorded ancestor at least as deep as the option itself,
@@ -142,7 +140,7 @@ class FileIdx:
         location = by_path.get(path)
         if location is not None:
             return _span(location)
-        best: Optional[Path] = None
+        best: Path | None = None
         for candidate in ordered:
             if len(candidate) >= len(option_path) and _is_prefix(candidate, path):
                 if best is None or len(candidate) > len(best):
@@ -157,7 +155,7 @@ class MessageIdx:
                  "_fields_by_number", "is_map_entry", "features")
 
     def __init__(self, proto: descriptor_pb2.DescriptorProto, file: FileIdx, path: Path,
-                 parent: Optional[MessageIdx]) -> None:
+                 parent: MessageIdx | None) -> None:
         self.proto = proto
         self.file = file
         self.path = path
@@ -171,8 +169,8 @@ class MessageIdx:
         self.features: feat.Features = (
             feat.merge(container, proto.options) if has_options and file.syntax == "editions" else container
         )
-        self._fields: Optional[list[FieldIdx]] = None
-        self._fields_by_number: Optional[dict[int, FieldIdx]] = None
+        self._fields: list[FieldIdx] | None = None
+        self._fields_by_number: dict[int, FieldIdx] | None = None
 
     def _build_fields(self) -> None:
         """Fields are indexed on first use: unchanged messages never need them."""
@@ -200,7 +198,7 @@ class MessageIdx:
     def oneofs(self) -> list[str]:
         return [oneof.name for oneof in self.proto.oneof_decl]
 
-    def span(self) -> Optional[Span]:
+    def span(self) -> Span | None:
         return self.file.span(self.path)
 
     def synthetic_oneofs(self) -> set[int]:
@@ -220,7 +218,7 @@ class FieldIdx:
     __slots__ = ("proto", "file", "path", "message", "scope", "number", "name", "full_name", "features")
 
     def __init__(self, proto: descriptor_pb2.FieldDescriptorProto, file: FileIdx, path: Path,
-                 message: Optional[MessageIdx], scope: Optional[MessageIdx]) -> None:
+                 message: MessageIdx | None, scope: MessageIdx | None) -> None:
         self.proto = proto
         self.file = file
         self.path = path
@@ -245,7 +243,7 @@ class FieldIdx:
     def is_extension(self) -> bool:
         return self.message is None
 
-    def span(self, *suffix: int) -> Optional[Span]:
+    def span(self, *suffix: int) -> Span | None:
         return self.file.span(self.path + suffix)
 
 
@@ -253,7 +251,7 @@ class EnumIdx:
     __slots__ = ("proto", "file", "path", "full_name", "nested_name", "name", "parent", "features")
 
     def __init__(self, proto: descriptor_pb2.EnumDescriptorProto, file: FileIdx, path: Path,
-                 parent: Optional[MessageIdx]) -> None:
+                 parent: MessageIdx | None) -> None:
         self.proto = proto
         self.file = file
         self.path = path
@@ -267,7 +265,7 @@ class EnumIdx:
             if file.syntax == "editions" and proto.HasField("options") else container
         )
 
-    def span(self) -> Optional[Span]:
+    def span(self) -> Span | None:
         return self.file.span(self.path)
 
     @property
@@ -294,7 +292,7 @@ class ServiceIdx:
         for index, method in enumerate(proto.method):
             self.methods.setdefault(method.name, (index, method))
 
-    def span(self) -> Optional[Span]:
+    def span(self) -> Span | None:
         return self.file.span(self.path)
 
 
@@ -331,7 +329,7 @@ class Index:
             self.services.setdefault(service.full_name, service)
 
     def _add_message(self, file: FileIdx, proto: descriptor_pb2.DescriptorProto, path: Path,
-                     parent: Optional[MessageIdx]) -> None:
+                     parent: MessageIdx | None) -> None:
         message = MessageIdx(proto, file, path, parent)
         file.messages.append(message)
         file.nested_messages.setdefault(message.nested_name, message)
@@ -344,14 +342,14 @@ class Index:
             self._add_extension(file, extension, path + (MSG_EXTENSIONS, index), message)
 
     def _add_enum(self, file: FileIdx, proto: descriptor_pb2.EnumDescriptorProto, path: Path,
-                  parent: Optional[MessageIdx]) -> None:
+                  parent: MessageIdx | None) -> None:
         enum = EnumIdx(proto, file, path, parent)
         file.enums.append(enum)
         file.nested_enums.setdefault(enum.nested_name, enum)
         self.enums.setdefault(enum.full_name, enum)
 
     def _add_extension(self, file: FileIdx, proto: descriptor_pb2.FieldDescriptorProto, path: Path,
-                       scope: Optional[MessageIdx]) -> None:
+                       scope: MessageIdx | None) -> None:
         extension = FieldIdx(proto, file, path, None, scope)
         file.extensions.append(extension)
         nested = f"{scope.nested_name}.{proto.name}" if scope else proto.name
@@ -359,13 +357,13 @@ class Index:
         self.extensions.setdefault(proto.extendee.lstrip("."), {}).setdefault(proto.number, extension)
 
     # --- type helpers ---------------------------------------------------------------------------
-    def message_of(self, field: FieldIdx) -> Optional[MessageIdx]:
+    def message_of(self, field: FieldIdx) -> MessageIdx | None:
         """The message a message/group-typed field refers to."""
         if field.proto.type not in (TYPE_MESSAGE, TYPE_GROUP):
             return None
         return self.messages.get(field.proto.type_name.lstrip("."))
 
-    def enum_of(self, field: FieldIdx) -> Optional[EnumIdx]:
+    def enum_of(self, field: FieldIdx) -> EnumIdx | None:
         if field.proto.type != TYPE_ENUM:
             return None
         return self.enums.get(field.proto.type_name.lstrip("."))

@@ -1,7 +1,7 @@
 """Rules over pairs of enums with the same full name: values, names, reserved ranges, open/closed, JSON."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from . import features as feat
 from .context import ENUM_MAX, Ctx, check_tag_ranges, first_span

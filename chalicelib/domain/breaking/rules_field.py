@@ -1,15 +1,24 @@
 """Rules over pairs of fields (same message full name and number) and extensions (same extendee, number)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from google.protobuf import descriptor_pb2
 
 from . import features as feat
 from .context import Ctx, field_description, first_span
 from .defaults import can_have_default, defaults_equal, get_default
-from .index import (FEATURES_IN_FIELD_OPTIONS, TYPE_BYTES, TYPE_ENUM, TYPE_GROUP, TYPE_MESSAGE, TYPE_STRING,
-                    FieldIdx, Index, Span)
+from .index import (
+    FEATURES_IN_FIELD_OPTIONS,
+    TYPE_BYTES,
+    TYPE_ENUM,
+    TYPE_GROUP,
+    TYPE_MESSAGE,
+    TYPE_STRING,
+    FieldIdx,
+    Index,
+    Span,
+)
 from .text import q
 
 FieldPairRule = Callable[[Ctx, FieldIdx, FieldIdx], None]

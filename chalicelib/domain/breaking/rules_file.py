@@ -1,7 +1,7 @@
 """FILE-level rules: deleted files and top-level elements, and file options that change generated code."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from google.protobuf import descriptor_pb2
 

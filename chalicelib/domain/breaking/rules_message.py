@@ -1,7 +1,7 @@
 """Rules over pairs of messages with the same full name: fields, oneofs, ranges and message options."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from . import features as feat
 from .context import MESSAGE_MAX, MESSAGE_SET_MAX, Ctx, check_tag_ranges, field_description, first_span

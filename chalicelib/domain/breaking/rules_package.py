@@ -1,7 +1,7 @@
 """PACKAGE-level rules: elements may move between files of a package, but not leave the package."""
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from .context import Ctx, deleted_element_location
 from .index import EnumIdx, FieldIdx, FileIdx, Index, MessageIdx, ServiceIdx
@@ -51,7 +51,7 @@ def _package_no_delete_of(rule: str, kind: str, attribute: str, package_wide_par
                     continue
                 old_element: EnumIdx | MessageIdx | FieldIdx = element  # type: ignore[assignment]
                 message = f"Previously present {kind} {q(nested_name)} was deleted from package {q(package)}."
-                new_file: Optional[FileIdx] = ctx.new.files.get(old_element.file.path)
+                new_file: FileIdx | None = ctx.new.files.get(old_element.file.path)
                 if new_file is None:
                     ctx.add(rule, None, None, old_element.file, message)
                     continue

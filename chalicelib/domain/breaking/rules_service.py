@@ -1,7 +1,7 @@
 """Rules over services and their RPCs, paired by service full name and method name."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from google.protobuf import descriptor_pb2
 

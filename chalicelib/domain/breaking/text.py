@@ -34,7 +34,7 @@ def join_quoted(values: list[str]) -> str:
 def to_float32(value: float) -> float:
     """Round a Python float to the nearest float32 (as Go's float32 conversion does)."""
     try:
-        return struct.unpack("<f", struct.pack("<f", value))[0]
+        return float(struct.unpack("<f", struct.pack("<f", value))[0])
     except OverflowError:
         return math.copysign(math.inf, value)
 

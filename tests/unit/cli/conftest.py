@@ -2,8 +2,9 @@
 `spoke ...` through typer's CliRunner with the real option and credential handling)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import httpx
 import pytest
@@ -13,7 +13,6 @@ from typer.testing import Result
 
 from chalicelib.cli.compile_dir import compile_directory
 from chalicelib.cli.main import main as legacy_main
-from spoke_cli.main import app
 from tests.unit.client.fakes import BASE, S3, Server, envelope, error
 
 USER_V1 = 'syntax = "proto3";\npackage user.v1;\n\nmessage User {\n  string id = 1;\n  string email = 2;\n}\n'

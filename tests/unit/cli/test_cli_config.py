@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from spoke_cli.config import (CliError, Credentials, GlobalOptions, client_from, credentials_path, load_credentials,
-                              load_module_config, save_credentials)
+from spoke_cli.config import (
+    CliError,
+    Credentials,
+    GlobalOptions,
+    client_from,
+    credentials_path,
+    load_credentials,
+    load_module_config,
+    save_credentials,
+)
 from spoke_cli.main import hoist_global_options
 from spoke_cli.push import collect_files
 from spoke_client.semver import bump, highest_release

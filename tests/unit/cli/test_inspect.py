@@ -3,14 +3,14 @@ what a script parses (--json), and the exit codes CI branches on."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 from typer.testing import Result
 
-from spoke_cli.main import app
 from tests.unit.client.fakes import BASE, Server, envelope, error, json_body
 
 USER_PROTO = 'syntax = "proto3";\npackage user.v1;\nmessage User { string id = 1; }\n'

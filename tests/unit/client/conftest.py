@@ -1,7 +1,7 @@
 """Fixtures: a client wired to the scripted server, with sleeps recorded instead of slept."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest

@@ -4,8 +4,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from spoke_client import (Conflict, Forbidden, NotFound, ServerError, SpokeClient, SpokeError, Unauthorized,
-                          VersionExists)
+from spoke_client import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServerError,
+    SpokeClient,
+    SpokeError,
+    Unauthorized,
+    VersionExists,
+)
 from tests.unit.client.fakes import BASE, Server, error
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest

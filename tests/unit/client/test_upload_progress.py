@@ -2,6 +2,7 @@
 from the start."""
 from __future__ import annotations
 
+import itertools
 import secrets
 
 import httpx
@@ -28,7 +29,7 @@ def test_the_upload_reports_bytes_sent_up_to_the_whole_archive(server: Server, c
     assert total > 2 * 65536
     assert seen[-1] == (total, total)
     assert all(t == total for _, t in seen)
-    restarts = sum(1 for before, after in zip(seen, seen[1:]) if after[0] < before[0])
+    restarts = sum(1 for before, after in itertools.pairwise(seen) if after[0] < before[0])
     assert restarts == 1
     assert len(server.sent("POST", f"{S3}/")) == 2
     assert all(len(r.content) > total for r in server.sent("POST", f"{S3}/"))  # the whole archive, both times

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.domain.models import Organization, Principal, RequestContext
 from chalicelib.domain.roles import Role
+from chalicelib.domain.webhooks import DeliveryPolicy
 from chalicelib.services.accounts import AccountsService
 from chalicelib.services.compatibility import CompatibilityService
 from chalicelib.services.compilation import CompilationService
@@ -16,12 +17,22 @@ from chalicelib.services.modules import ModulesService
 from chalicelib.services.organizations import DEFAULT_ORG, OrganizationsService
 from chalicelib.services.schemas import SchemaService
 from chalicelib.services.versions import VersionsService
-from chalicelib.domain.webhooks import DeliveryPolicy
 from chalicelib.services.webhooks import WebhooksService
+from tests.unit.services.fakes import (
+    FakeAccounts,
+    FakeBlobs,
+    FakeCursors,
+    FakeHttp,
+    FakeOrganizations,
+    FakePasswords,
+    FakeQueues,
+    FakeRegistry,
+    FakeTokens,
+    FakeWebhooksStore,
+    MemoCompiler,
+    NullGenerator,
+)
 from tests.unit.services.fakes_collaborators import FakeCollaborators
-from tests.unit.services.fakes import (FakeAccounts, FakeBlobs, FakeCursors, FakeHttp, FakeOrganizations,
-                                       FakePasswords, FakeQueues, FakeRegistry, FakeTokens, FakeWebhooksStore,
-                                       MemoCompiler, NullGenerator)
 
 LANGUAGES = {"python": "Python (protoc)", "go": "Go (protoc-gen-go)"}
 

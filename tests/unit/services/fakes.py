@@ -13,25 +13,36 @@ import copy
 import hashlib
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from chalicelib.adapters.http_delivery import HttpResult
 from chalicelib.domain.compile_status import compiled_languages, merge_statuses
-from chalicelib.domain.errors import InvalidCredentials
-from chalicelib.domain.errors import (EmailExists, InvalidCursor, InvalidWebhookUrl, LastOwner, MemberExists,
-                                      MemberNotFound, ModuleExists, ModuleNotFound, OrganizationExists,
-                                      OrganizationNotFound,
-                                      Unauthorized, VersionExists, WebhookLimitReached)
+from chalicelib.domain.errors import (
+    EmailExists,
+    InvalidCredentials,
+    InvalidCursor,
+    InvalidWebhookUrl,
+    LastOwner,
+    MemberExists,
+    MemberNotFound,
+    ModuleExists,
+    ModuleNotFound,
+    OrganizationExists,
+    OrganizationNotFound,
+    Unauthorized,
+    VersionExists,
+    WebhookLimitReached,
+)
+from chalicelib.domain.models import Credentials, Member, Module, Organization, OutboxMessage, User, VersionSummary
 from chalicelib.domain.passwords import SessionState
-from chalicelib.domain.models import (Credentials, Member, Module, Organization, OutboxMessage, User,
-                                      VersionSummary)
 from chalicelib.domain.policy import CompatibilityPolicy
+from chalicelib.domain.quotas import Quotas, Usage, quota_exceeded
 from chalicelib.domain.roles import Role
 from chalicelib.domain.schema import CompileOutcome
 from chalicelib.domain.search import SearchPage, SearchQuery, words_of
 from chalicelib.domain.webhooks import Delivery, Webhook
-from chalicelib.domain.quotas import Quotas, Usage, quota_exceeded
 from chalicelib.services.ports import FollowUp, Manifest, PackedFile, StatusChange
 from tests.unit.services.fakes_quotas import QuotaCounters
 

@@ -6,9 +6,18 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from chalicelib.domain.errors import (EmailExists, Forbidden, InvalidCredentials, OrganizationNotFound,
-                                      TokenLimitReached, TokenNotFound, TooManyLoginAttempts, Unauthorized,
-                                      ValidationFailed, WeakPassword)
+from chalicelib.domain.errors import (
+    EmailExists,
+    Forbidden,
+    InvalidCredentials,
+    OrganizationNotFound,
+    TokenLimitReached,
+    TokenNotFound,
+    TooManyLoginAttempts,
+    Unauthorized,
+    ValidationFailed,
+    WeakPassword,
+)
 from chalicelib.domain.models import Principal
 from chalicelib.domain.roles import Action, Role
 from chalicelib.services.accounts import AccountsService, LoginThrottle

@@ -7,18 +7,27 @@ versions come back in precedence order, blobs read back byte-exact and are never
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Iterator
 
 import boto3
 import pytest
 
-from chalicelib.domain.errors import (EmailExists, LastOwner, MemberExists, MemberNotFound, ModuleExists,
-                                      ModuleNotFound, OrganizationExists, VersionExists, WebhookLimitReached)
-from chalicelib.domain.webhooks import Delivery, Webhook
+from chalicelib.domain.errors import (
+    EmailExists,
+    LastOwner,
+    MemberExists,
+    MemberNotFound,
+    ModuleExists,
+    ModuleNotFound,
+    OrganizationExists,
+    VersionExists,
+    WebhookLimitReached,
+)
 from chalicelib.domain.models import Member, Module, Organization, OutboxMessage, User
 from chalicelib.domain.roles import Role
 from chalicelib.domain.versions import parse_version
+from chalicelib.domain.webhooks import Delivery, Webhook
 from tests.unit.services.fakes import FakeAccounts, FakeBlobs, FakeOrganizations, FakeRegistry, FakeWebhooksStore
 
 NOW = "2026-01-01T00:00:00Z"

@@ -4,13 +4,21 @@ the last tests hold the fakes to the real stores on moto.)"""
 from __future__ import annotations
 
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import boto3
 import pytest
 
-from chalicelib.domain.errors import (CollaboratorLimitReached, CollaboratorNotFound, CollaboratorsOnlyInDefault,
-                                      Conflict, Forbidden, ModuleNotFound, UserNotFound, ValidationFailed)
+from chalicelib.domain.errors import (
+    CollaboratorLimitReached,
+    CollaboratorNotFound,
+    CollaboratorsOnlyInDefault,
+    Conflict,
+    Forbidden,
+    ModuleNotFound,
+    UserNotFound,
+    ValidationFailed,
+)
 from chalicelib.domain.models import DEFAULT_ORG_ID, Module, Principal
 from chalicelib.domain.roles import Role
 from chalicelib.services.collaborators import CollaboratorsService

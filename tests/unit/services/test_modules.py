@@ -6,9 +6,15 @@ import json
 
 import pytest
 
-from chalicelib.domain.errors import (Forbidden, InvalidCursor, ModuleExists, ModuleNotFound, Unauthorized,
-                                      ValidationFailed)
 from chalicelib.domain.breaking.config import UnknownRule
+from chalicelib.domain.errors import (
+    Forbidden,
+    InvalidCursor,
+    ModuleExists,
+    ModuleNotFound,
+    Unauthorized,
+    ValidationFailed,
+)
 from chalicelib.domain.policy import CompatibilityMode
 from chalicelib.domain.roles import Role
 from chalicelib.services.common import PageRequest

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.errors import (Forbidden, LastOwner, MemberExists, MemberNotFound, OrganizationExists,
-                                      OrganizationNotFound, Unauthorized, UserNotFound, ValidationFailed)
+from chalicelib.domain.errors import (
+    Forbidden,
+    LastOwner,
+    MemberExists,
+    MemberNotFound,
+    OrganizationExists,
+    OrganizationNotFound,
+    Unauthorized,
+    UserNotFound,
+    ValidationFailed,
+)
 from chalicelib.domain.roles import Role
 
 

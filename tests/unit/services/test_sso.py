@@ -7,8 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chalicelib.domain.errors import (Forbidden, InvalidSsoConfig, OrganizationNotFound, SsoLoginFailed,
-                                      SsoNotConfigured, ValidationFailed)
+from chalicelib.domain.errors import (
+    Forbidden,
+    InvalidSsoConfig,
+    OrganizationNotFound,
+    SsoLoginFailed,
+    SsoNotConfigured,
+    ValidationFailed,
+)
 from chalicelib.domain.models import Organization, Principal
 from chalicelib.domain.roles import Role
 from chalicelib.services.sso import SsoService, code_challenge

@@ -7,8 +7,17 @@ import json
 
 import pytest
 
-from chalicelib.domain.errors import (BreakingChange, DependencyNotFound, FileNotFound, Forbidden, InvalidProto,
-                                      ModuleNotFound, UnresolvedImport, VersionExists, VersionNotFound)
+from chalicelib.domain.errors import (
+    BreakingChange,
+    DependencyNotFound,
+    FileNotFound,
+    Forbidden,
+    InvalidProto,
+    ModuleNotFound,
+    UnresolvedImport,
+    VersionExists,
+    VersionNotFound,
+)
 from chalicelib.domain.roles import Role
 from chalicelib.services.common import PageRequest
 
