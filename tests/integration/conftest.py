@@ -63,6 +63,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, jwt_secret: str) -> Iterator[dict[s
 
 
 @pytest.fixture
+def layer_protoc(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """protoc and its plugins from the layer the compile function runs (built and unpacked once)."""
+    from localdev.stack import local_protoc
+
+    path = local_protoc()
+    monkeypatch.setenv("SPOKE_PROTOC_PATH", path)
+    return path
+
+
+@pytest.fixture
 def client(aws_env: dict[str, str]) -> Iterator[Client]:
     from app import app
 

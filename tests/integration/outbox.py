@@ -8,12 +8,16 @@ would have run by then.
 from __future__ import annotations
 
 import os
+import uuid
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from localdev.worker import StreamRelay, streams_client
+
+if TYPE_CHECKING:
+    from chalice.test import Client
 
 _relays: dict[str, StreamRelay] = {}  # by stream ARN: each test's table has its own, read from where it stopped
 
@@ -44,3 +48,21 @@ def relay_outbox(allow_failures: bool = False) -> tuple[int, int]:
             return handled, pending
         if not done:
             return handled, 0
+
+
+def compile_queued(client: Client, env: dict[str, str]) -> int:
+    """Hand every queued compile job to the compile function, as the local worker does; how many ran."""
+    relay_outbox()
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.get_queue_url(QueueName=env["SPOKE_COMPILE_QUEUE_NAME"])["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    event = {"Records": [{
+        "messageId": str(uuid.uuid4()), "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "md5OfBody": "",
+        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:spoke-test-compile", "awsRegion": "us-east-1"}
+        for m in messages]}
+    if messages:
+        assert client.lambda_.invoke("compile_versions", event).payload == {"batchItemFailures": []}
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return len(messages)

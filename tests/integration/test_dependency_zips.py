@@ -12,18 +12,16 @@ import io
 import json
 import subprocess
 import sys
-import uuid
 import zipfile
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
 from chalice.test import Client
 
 from chalicelib import wiring
 from tests.integration.api import Api
-from tests.integration.outbox import relay_outbox
+from tests.integration.outbox import compile_queued
 
 COMMON = {"acme/common/v1/money.proto": 'syntax = "proto3";\npackage acme.common.v1;\n'
                                         'message Money { string currency = 1; int64 units = 2; }\n'}
@@ -32,34 +30,6 @@ ORDERS = {"acme/orders/v1/orders.proto": (
     'message Order { string id = 1; acme.common.v1.Money total = 2; map<string, string> labels = 3;\n'
     '  oneof payment { string card = 4; string invoice = 5; } }\n'
     'service Orders { rpc Get(Order) returns (Order); rpc Watch(Order) returns (stream Order); }\n')}
-
-
-@pytest.fixture
-def layer_protoc(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
-    """protoc and its plugins from the layer the compile function runs."""
-    from localdev.stack import local_protoc
-
-    path = local_protoc()
-    monkeypatch.setenv("SPOKE_PROTOC_PATH", path)
-    return path
-
-
-def _compile_queued(client: Client, env: dict[str, str]) -> int:
-    """Hand every queued compile job to the compile function, as the local worker does; how many ran."""
-    relay_outbox()
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    url = sqs.get_queue_url(QueueName=env["SPOKE_COMPILE_QUEUE_NAME"])["QueueUrl"]
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    event = {"Records": [{
-        "messageId": str(uuid.uuid4()), "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "md5OfBody": "",
-        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:spoke-test-compile", "awsRegion": "us-east-1"}
-        for m in messages]}
-    if messages:
-        assert client.lambda_.invoke("compile_versions", event).payload == {"batchItemFailures": []}
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return len(messages)
 
 
 def _zip(api: Api, path: str) -> bytes:
@@ -88,7 +58,7 @@ def _publish_both(api: Api) -> str:
 def compiled(api: Api, client: Client, aws_env: dict[str, str], layer_protoc: str) -> str:
     """common v1.0.0 and orders v1.0.0 (depending on it), both compiled to every language; the token."""
     token = _publish_both(api)
-    assert _compile_queued(client, aws_env) == 2
+    assert compile_queued(client, aws_env) == 2
     return token
 
 
@@ -175,7 +145,7 @@ def test_the_closure_is_pending_until_every_zip_of_it_is_compiled(api: Api, clie
     assert sorted(p["module"] for p in pending.data["pending"]) == ["common", "orders"]
     assert pending.headers.get("Retry-After") == "5"
     # When both compile, and then common is asked to recompile Go (pending again)
-    assert _compile_queued(client, aws_env) == 2
+    assert compile_queued(client, aws_env) == 2
     again = api.post("/modules/common/versions/v1.0.0/compile", {"languages": ["go"]}, token=token)
     assert again.status == 202, again.body
     # Then only common is named pending, and another language's closure is ready meanwhile
@@ -236,7 +206,7 @@ def test_a_dependency_that_failed_to_compile_fails_the_closure_naming_it(api: Ap
     assert api.post("/modules/orders/versions", {"version": "v1.0.0", "dependencies": ["common@v1.0.0"], "files": {
         "orders.proto": 'syntax = "proto3";\nimport "common.proto";\nmessage O { common.M m = 1; }\n'}},
         token=token).status == 201
-    assert _compile_queued(client, aws_env) == 2
+    assert compile_queued(client, aws_env) == 2
     # When the Go closure of orders is asked for
     reply = api.get("/modules/orders/versions/v1.0.0/download/go?with_dependencies=true")
     # Then it is COMPILATION_FAILED naming common; Python's closure, which compiled, is served
@@ -253,7 +223,7 @@ def test_a_closure_of_a_protoc_release_compiles_it_for_every_module_and_links_th
     # Then it is pending for both modules, whose compiles of that release the request enqueued
     assert first.status == 202, first.body
     assert sorted(p["module"] for p in first.data["pending"]) == ["common", "orders"]
-    assert _compile_queued(client, aws_env) == 2
+    assert compile_queued(client, aws_env) == 2
     # And once compiled, the closure holds that release's code, and orders' manifest links common's ZIP of it
     redirect = api.get(path, token=compiled)
     assert redirect.status == 302, redirect.body

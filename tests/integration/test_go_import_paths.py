@@ -8,50 +8,20 @@ from __future__ import annotations
 import io
 import json
 import re
-import uuid
 import zipfile
 
-import boto3
 import pytest
 import requests
 from chalice.test import Client
 
 from chalicelib import wiring
 from tests.integration.api import Api, multipart
-from tests.integration.outbox import relay_outbox
+from tests.integration.outbox import compile_queued
 
 # The README's walk-through: two files at the root, one package, no go_package.
 README_USER = ('syntax = "proto3";\npackage user.v1;\nimport "types.proto";\n'
                'message User { string id = 1; string email = 2; }\n')
 README_TYPES = 'syntax = "proto3";\npackage user.v1;\nmessage Money { int64 units = 1; }\n'
-
-
-@pytest.fixture
-def layer_protoc(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
-    """protoc with protoc-gen-go beside it, as the compile function's layer has them."""
-    from localdev.stack import local_protoc
-
-    path = local_protoc()
-    monkeypatch.setenv("SPOKE_PROTOC_PATH", path)
-    return path
-
-
-def _compile_queued(client: Client, env: dict[str, str]) -> int:
-    """Hand every queued compile job to the compile function, as the local worker does; how many ran."""
-    relay_outbox()
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    url = sqs.get_queue_url(QueueName=env["SPOKE_COMPILE_QUEUE_NAME"])["QueueUrl"]
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    event = {"Records": [{
-        "messageId": str(uuid.uuid4()), "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "md5OfBody": "",
-        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:spoke-test-compile", "awsRegion": "us-east-1"}
-        for m in messages]}
-    if messages:
-        assert client.lambda_.invoke("compile_versions", event).payload == {"batchItemFailures": []}
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return len(messages)
 
 
 def _go_zip(api: Api, module: str, version: str, org: str | None = None, token: str | None = None
@@ -85,7 +55,7 @@ def test_the_readme_protos_compile_to_go_under_the_registry_path(api: Api, clien
     token = api.signed_up()[0]
     _publish_readme_module(api, token)
     # When the compile function handles its job
-    assert _compile_queued(client, aws_env) == 1
+    assert compile_queued(client, aws_env) == 1
     status = api.get("/modules/user/versions/v1.0.0").data["compilation"]["go"]
     assert status["status"] == "succeeded", status
     # Then the Go ZIP is a module at the registry's path for the default organization
@@ -116,7 +86,7 @@ def test_files_in_directories_get_one_go_package_per_directory(api: Api, client:
         "acme/money/money.proto": 'syntax = "proto3";\npackage acme.money;\nmessage Money { int64 units = 1; }\n'})
     assert reply.status == 201, reply.body
     # When it compiles
-    assert _compile_queued(client, aws_env) == 1
+    assert compile_queued(client, aws_env) == 1
     files = _go_zip(api, "shop", "v1.0.0", org="acme", token=token)
     # Then each directory is a Go package under <host>/gen/go/<org slug>/<module>/<directory>
     root = "go.acme.test/protos/gen/go/acme/shop"
@@ -132,14 +102,14 @@ def test_a_recompile_uses_the_modules_current_prefix(api: Api, client: Client, a
     # Given the README's version, compiled under the registry's path
     token = api.signed_up()[0]
     _publish_readme_module(api, token)
-    _compile_queued(client, aws_env)
+    compile_queued(client, aws_env)
     assert b"module spoke.local/gen/go/default/user\n" in _go_zip(api, "user", "v1.0.0")["go.mod"]
     # When the owner sets a go_package_prefix and asks for Go again
     patched = api.patch("/modules/user", {"go_package_prefix": "github.com/acme/protos/user"}, token=token)
     assert patched.status == 200, patched.body
     requested = api.post("/modules/user/versions/v1.0.0/compile", {"languages": ["go"]}, token=token)
     assert requested.status == 202, requested.body
-    assert _compile_queued(client, aws_env) == 1
+    assert compile_queued(client, aws_env) == 1
     # Then the version's Go code is under the new prefix
     files = _go_zip(api, "user", "v1.0.0")
     assert files["go.mod"].decode().startswith("module github.com/acme/protos/user\n")
@@ -159,7 +129,7 @@ def test_a_files_own_go_package_still_wins(api: Api, client: Client, aws_env: di
         'message Named { string id = 1; }\n')})
     assert reply.status == 201, reply.body
     # When it compiles
-    _compile_queued(client, aws_env)
+    compile_queued(client, aws_env)
     files = _go_zip(api, "named", "v1.0.0")
     # Then its own path and name are used, not the registry's
     assert _go_package_line(files["named.pb.go"]) == "namedpb"
@@ -189,7 +159,7 @@ def test_a_dependencys_files_are_imported_from_their_own_modules_go_path(api: Ap
         'message Order { common.v1.Money total = 1; }\n')}}, token=token)
     assert published.status == 201, published.body
     # When both compile
-    assert _compile_queued(client, aws_env) == 2
+    assert compile_queued(client, aws_env) == 2
     common, shop = _go_zip(api, "common", "v1.0.0"), _go_zip(api, "shop", "v1.0.0")
     # Then shop's Go code imports common's from where common's own Go module puts it
     assert common["go.mod"].decode().startswith("module spoke.local/gen/go/default/common\n")
