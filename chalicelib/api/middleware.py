@@ -9,7 +9,6 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api.http import (
-    begin_request,
     error_envelope,
     new_request_id,
     org_ref_of,
@@ -60,7 +59,6 @@ def rate_limit_middleware(event: Request, get_response: Callable[[Request], Resp
     """Count the request against its scope before the view runs: over the plan's hourly rate it is a 429
     and the view does not run; otherwise the response carries the X-RateLimit-* headers. When the
     counter store fails, the request is answered without rate headers (fail open, logged)."""
-    begin_request(event)
     if event.method in UNCOUNTED_METHODS or (event.method, event.path) in UNCOUNTED:
         return get_response(event)
     status = services().rate_limits.hit(rate_scope(event))

@@ -17,6 +17,7 @@ from chalice.app import Request
 
 from chalicelib.adapters import telemetry
 from chalicelib.api.http import (
+    begin_request,
     context_var,
     error_envelope,
     principal_var,
@@ -47,8 +48,7 @@ def access_log_middleware(event: Request, get_response: Callable[[Request], Resp
     telemetry.configure_logging(settings.log_level)
     tracer = telemetry.configure_tracing(settings.tracing)
     request_id_var.set("")  # a container serves many requests: nothing of the previous one
-    context_var.set(None)
-    principal_var.set(None)
+    begin_request(event)
     route = route_of(event)
     telemetry.begin_invocation(getattr(event, "lambda_context", None), method=event.method, route=route)
     try:
