@@ -8,16 +8,25 @@ Sources, pinned with their sha256 in versions.json beside this file:
 - protoc-gen-go (trixie: editions), protoc-gen-go-grpc, the gRPC plugins, Debian's protoc 3.21.12 and the
   shared libraries they need: Debian's packages (`apt-get download` for bookworm, `apt-get update` first
   when the pinned version is not in the local lists; other suites straight from the archive's pool);
-- patchelf (build time only, Debian bookworm): sets RUNPATH $ORIGIN/../lib on the dynamic binaries.
+- patchelf (build time only, Debian bookworm): sets RUNPATH $ORIGIN/../lib on the dynamic binaries;
+- busybox-static (check time only, Debian bookworm): the static /bin/sh of checks.Jail.
 
 Layer layout (Lambda unpacks it under /opt, and /opt/bin is on the functions' PATH):
-    bin/protoc  bin/protoc-gen-go  bin/protoc-gen-go-grpc                          (0755)
-    bin/grpc_cpp_plugin  bin/grpc_php_plugin  bin/grpc_ruby_plugin  bin/protoc-gen-grpc-java
-    include/google/protobuf/**.proto              (0644; protoc finds ../include itself)
+    bin/protoc  bin/protoc-gen-go  bin/protoc-gen-go-grpc                          (0755, static)
+    bin/grpc_{cpp,csharp,objective_c,php,python,ruby}_plugin  bin/protoc-gen-grpc-java   (0755, /bin/sh wrappers)
+    libexec/<the wrapped programs>                (Debian's dynamic ELF files, started by their wrapper)
+    libc/ld-linux-x86-64.so.2 libc.so.6 libm.so.6 libstdc++.so.6 libgcc_s.so.1   (Debian bookworm's)
     lib/lib*.so.*                                 (the plugins' and protoc 3.21.12's libraries)
+    include/google/protobuf/**.proto              (0644; protoc finds ../include itself)
     protoc/<release>/bin/protoc  protoc/<release>/include/google/protobuf/**.proto
+    protoc/3.21.12/bin/protoc (wrapper)  protoc/3.21.12/libexec/protoc
     licenses/<component>/...                      (0644)
     spoke-protoc-layer.json                       (releases, grpc_plugins, what went in, with sha256s)
+
+Why the wrappers: Debian's binaries need glibc 2.36. Lambda's python3.11 runtime (Amazon Linux 2) has
+2.26. Each wrapper runs its program with the layer's own loader and C/C++ runtime (`libc/ld-linux-x86-64.so.2
+--library-path <layer>/libc:<layer>/lib <layer>/libexec/<program>`), so it needs nothing from the system but
+/bin/sh and the kernel. libc/ is on no search path of the system's own programs.
 
 Reproducible: sorted entries, every timestamp 1980-01-01 00:00:00, fixed permissions, fixed deflate
 level, no directory entries, downloads checked against the pinned sha256. Two builds from the same
@@ -225,7 +234,7 @@ def wheel_files(wheel: Path, root: str = "", license_dir: str = "protobuf") -> d
     return found
 
 
-# --- shared libraries: RUNPATH ---------------------------------------------------------------------
+# --- shared libraries: RUNPATH, and the wrappers that bring their own glibc -----------------------
 
 def is_dynamic_elf(content: bytes) -> bool:
     """A 64-bit little-endian ELF with a PT_DYNAMIC segment (static Go and protoc binaries have none)."""
@@ -247,7 +256,7 @@ def set_runpaths(files: dict[str, bytes], patchelf: Path) -> dict[str, bytes]:
     patched = dict(files)
     with tempfile.TemporaryDirectory(prefix="spoke-layer-patchelf-") as scratch:
         for layer_path, content in sorted(files.items()):
-            if not is_dynamic_elf(content):
+            if not is_dynamic_elf(content) or layer_path.startswith(f"{LIBC_DIR}/"):  # glibc stays as built
                 continue
             work = Path(scratch) / "elf"
             work.write_bytes(content)
@@ -257,6 +266,38 @@ def set_runpaths(files: dict[str, bytes], patchelf: Path) -> dict[str, bytes]:
                 raise LayerBuildError(f"patchelf {layer_path}: {result.stderr.strip()}")
             patched[layer_path] = work.read_bytes()
     return patched
+
+
+LIBC_DIR = "libc"
+LOADER = f"{LIBC_DIR}/ld-linux-x86-64.so.2"
+WRAPPER = """#!/bin/sh
+# Runs libexec/{name} with the layer's own loader and C/C++ runtime (Debian's glibc), not the system's.
+here="${{0%/*}}"
+exec "$here/{up}{loader}" --inhibit-cache --library-path "$here/{up}{libc}:$here/{up}lib" \\
+  "$here/../libexec/{name}" "$@"{extra}
+"""
+# protoc looks for the well-known types beside /proc/self/exe, which is now the loader: say where its own are.
+WRAPPER_EXTRA = {"protoc": ' --proto_path="$here/../include"'}
+
+
+def wrap_programs(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Every dynamic program in a bin/ folder moves to the sibling libexec/ and bin/ gets a /bin/sh wrapper
+    that starts it with the layer's loader: the program then never meets the system's glibc."""
+    wrapped = dict(files)
+    for layer_path, content in sorted(files.items()):
+        path = PurePosixPath(layer_path)
+        if path.parent.name != "bin" or not is_dynamic_elf(content):
+            continue
+        up = "../" * len(path.parent.parts)  # from bin/ (or protoc/<release>/bin/) to the layer's root
+        wrapped[str(path.parent.parent / "libexec" / path.name)] = wrapped.pop(layer_path)
+        wrapped[layer_path] = WRAPPER.format(name=path.name, up=up, loader=LOADER, libc=LIBC_DIR,
+                                                 extra=WRAPPER_EXTRA.get(path.name, "")).encode()
+    return wrapped
+
+
+def file_mode(layer_path: str) -> int:
+    path = PurePosixPath(layer_path)
+    return EXECUTABLE if path.parent.name in ("bin", "libexec") or layer_path == LOADER else REGULAR
 
 
 def build_tool(name: str, pin: dict, debian: dict, cache_dir: Path) -> Path:
@@ -435,11 +476,10 @@ def layer_entries(cache_dir: Path, versions: dict | None = None) -> dict[str, tu
                                         "from": f"Debian {debian['suite']} source, built: "
                                                 f"{', '.join(sorted(built['plugins'].values()))}"}
     patchelf = build_tool("patchelf", debian["build_tools"]["patchelf"], debian, cache_dir)
-    files = set_runpaths(files, patchelf)
+    files = wrap_programs(set_runpaths(files, patchelf))
     description = describe(versions, files, sources)
     files["spoke-protoc-layer.json"] = (json.dumps(description, indent=2, sort_keys=True) + "\n").encode()
-    return {path: (content, EXECUTABLE if PurePosixPath(path).parent.name == "bin" else REGULAR)
-            for path, content in files.items()}
+    return {path: (content, file_mode(path)) for path, content in files.items()}
 
 
 def _recipe() -> str:
@@ -480,18 +520,27 @@ def unpack_layer(zip_path: str | os.PathLike, root: str | os.PathLike) -> Path:
     return root
 
 
+def jail_shell(cache_dir: str | os.PathLike | None = None) -> Path:
+    """The static sh (Debian's busybox-static, pinned) that checks.Jail runs the layer with."""
+    versions = load_versions()
+    debian = versions["debian"]
+    cache = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
+    return build_tool("busybox-static", debian["build_tools"]["busybox-static"], debian, cache)
+
+
 def verify_layer(zip_path: str | os.PathLike) -> dict[str, str]:
     """Unpacks the layer and runs layers/protoc/checks.py on it with only the layer's bin on PATH: every
     binary and protoc release runs and compiles, every gRPC plugin writes its stubs, protoc-gen-go takes
-    an edition 2023 file, every library resolves in the layer (or is a runtime's system library) and no
-    file needs a newer glibc/libstdc++ than Lambda's Amazon Linux 2023. Returns the versions found."""
+    an edition 2023 file, every dynamic program runs with the layer's own loader and finds every library
+    in the layer, and all of it works again in a jail with nothing but the layer and a static sh.
+    Returns the versions found."""
     from layers.protoc.checks import LayerCheckError, check_layer
 
     with tempfile.TemporaryDirectory(prefix="spoke-layer-check-") as scratch:
         root = unpack_layer(zip_path, Path(scratch) / "opt")
         description = json.loads((root / "spoke-protoc-layer.json").read_text())
         try:
-            return check_layer(root, description, load_versions()["runtime"])
+            return check_layer(root, description, load_versions()["runtime"], jail_shell())
         except LayerCheckError as error:
             raise LayerBuildError(str(error)) from error
 

@@ -1,15 +1,19 @@
 """Checks of an unpacked protoc layer: what `build.py --verify` and the layer's tests rely on.
 
 Everything runs with nothing but PATH=<layer>/bin in the environment, so a tool that works here found
-what it needs in the layer (or in the few system libraries every Lambda runtime has). Standard library
-only, like build.py; `ldd` and `readelf` (binutils) come from the build host.
+what it needs in the layer. Then it all runs again in a jail: a root directory holding nothing but the
+layer (at /opt) and a static /bin/sh, no /lib, no /usr. What works there needs nothing from the system but
+/bin/sh and the kernel, whatever glibc the system has (Lambda's python3.11 runtime: Amazon Linux 2, 2.26).
+Standard library only, like build.py.
 """
 from __future__ import annotations
 
 import os
-import re
+import shutil
+import struct
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 # A small service in proto3: every gRPC plugin must write its stubs for it.
@@ -35,6 +39,7 @@ GRPC_STUBS = {
     "php": {"Check/V1/PingerClient.php"},
     "csharp": {"CheckGrpc.cs"},
     "objc": {"Check.pbrpc.h", "Check.pbrpc.m"},
+    "python": {"check_pb2_grpc.py"},
 }
 EDITION_PROTO = """\
 edition = "2023";
@@ -54,26 +59,69 @@ class LayerCheckError(RuntimeError):
     pass
 
 
-def _run(command: list[str], layer: Path, cwd: Path | str | None = None) -> subprocess.CompletedProcess:
+@dataclass(frozen=True)
+class Jail:
+    """A root directory with nothing but the layer at /opt and a static /bin/sh (see the module's doc)."""
+
+    root: Path
+    layer = Path("/opt")
+
+    @classmethod
+    def build(cls, layer: Path, shell: Path, under: Path) -> Jail:
+        root = Path(tempfile.mkdtemp(prefix="jail-", dir=under))
+        shutil.copytree(layer, root / "opt", copy_function=_link_or_copy)
+        (root / "bin").mkdir()
+        shutil.copy(shell, root / "bin" / "sh")
+        (root / "bin" / "sh").chmod(0o755)
+        (root / "tmp").mkdir()
+        return cls(root)
+
+    def run(self, command: list[str], cwd: Path | str | None) -> subprocess.CompletedProcess:
+        inside = "/" + str(Path(cwd or self.root).relative_to(self.root))
+        argv = [_system_tool("chroot"), str(self.root), "/bin/sh", "-c", 'cd "$0" && exec "$@"', inside, *command]
+        if os.geteuid() != 0:  # an unprivileged user may chroot in a user namespace of its own
+            argv = [_system_tool("unshare"), "--map-root-user", *argv]
+        return subprocess.run(argv, capture_output=True, check=False, text=True, timeout=120,
+                              env={"PATH": "/opt/bin"})
+
+
+def _system_tool(name: str) -> str:
+    found = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    if found is None:
+        raise LayerCheckError(f"{name} not found: the jail check needs it (util-linux, coreutils)")
+    return found
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _run(command: list[str], layer: Path, cwd: Path | str | None = None,
+         jail: Jail | None = None) -> subprocess.CompletedProcess:
+    if jail is not None:
+        return jail.run(command, cwd)
     return subprocess.run(command, cwd=cwd, capture_output=True, check=False, text=True, timeout=120,
                           env={"PATH": str(layer / "bin")})
 
 
-def tool_version(layer: Path, relative: str) -> str:
+def tool_version(layer: Path, relative: str, jail: Jail | None = None) -> str:
     """`<tool> --version`'s last word, without a leading v (protoc: "libprotoc 36.2" -> "36.2")."""
-    result = _run([str(layer / relative), "--version"], layer)
+    result = _run([str(layer / relative), "--version"], layer, jail.root if jail else None, jail)
     if result.returncode != 0:
         raise LayerCheckError(f"{relative} --version failed: {result.stderr.strip()}")
     return result.stdout.strip().split()[-1].lstrip("v")
 
 
 def compile_with(layer: Path, protoc: str, proto: str, flags: list[str],
-                 under: Path) -> tuple[Path, subprocess.CompletedProcess]:
+                 under: Path, jail: Jail | None = None) -> tuple[Path, subprocess.CompletedProcess]:
     """Runs the layer's `protoc` (a layer path) on one file in a new directory under `under`."""
     work = Path(tempfile.mkdtemp(prefix="compile-", dir=under))
     (work / "check.proto").write_text(proto)
     (work / "out").mkdir()
-    return work, _run([str(layer / protoc), "-I.", *flags, "check.proto"], layer, cwd=work)
+    return work, _run([str(layer / protoc), "-I.", *flags, "check.proto"], layer, cwd=work, jail=jail)
 
 
 def written(directory: Path) -> set[str]:
@@ -81,12 +129,14 @@ def written(directory: Path) -> set[str]:
 
 
 def grpc_stub_problems(layer: Path, plugins: dict[str, str], under: Path,
-                       protoc: str = "bin/protoc") -> dict[str, str]:
+                       protoc: str = "bin/protoc", jail: Jail | None = None,
+                       include: str | None = None) -> dict[str, str]:
     """{language: what went wrong} for each gRPC plugin that did not write its stubs for SERVICE_PROTO."""
     problems: dict[str, str] = {}
     for language, plugin in sorted(plugins.items()):
         work, result = compile_with(layer, protoc, SERVICE_PROTO,
-                                    [f"--plugin=protoc-gen-grpc={layer / plugin}", "--grpc_out=out"], under)
+                                    [f"--plugin=protoc-gen-grpc={layer / plugin}", "--grpc_out=out",
+                                     *([f"-I{layer / include}"] if include else [])], under, jail)
         files = written(work / "out")
         if result.returncode != 0:
             problems[language] = f"{plugin}: {result.stderr.strip()}"
@@ -99,58 +149,75 @@ def elf_files(layer: Path) -> list[Path]:
     return sorted(path for path in layer.rglob("*") if path.is_file() and path.read_bytes()[:4] == b"\x7fELF")
 
 
-def linkage_problems(layer: Path, system_libraries: list[str]) -> list[str]:
-    """Each dynamic ELF's libraries (ldd, no LD_LIBRARY_PATH) resolve in the layer or are system ones."""
+def _is_dynamic(path: Path) -> bool:
+    """An ELF file with a PT_INTERP or PT_DYNAMIC program header (static binaries have neither)."""
+    content = path.read_bytes()[:4096]
+    phoff, = struct.unpack_from("<Q", content, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", content, 0x36)
+    kinds = {struct.unpack_from("<I", content, phoff + i * phentsize)[0] for i in range(phnum)}
+    return bool(kinds & {2, 3})
+
+
+def linkage_problems(layer: Path, runtime: dict) -> list[str]:
+    """Every dynamic file outside libc/ is a wrapped program (libexec/) or a library (lib/), and the layer's
+    own loader resolves each library it needs inside the layer; every other ELF file is static."""
+    loader = layer / runtime["loader"]
+    library_path = ":".join(str(layer / folder) for folder in runtime["library_path"])
+    own = {str(layer / folder) for folder in runtime["library_path"]}
     problems = []
     for path in elf_files(layer):
-        result = subprocess.run(["ldd", str(path)], capture_output=True, check=False, text=True,
-                                env={"PATH": "/usr/bin:/bin"})
-        if "not a dynamic executable" in result.stdout + result.stderr or "statically linked" in result.stdout:
+        relative = path.relative_to(layer)
+        if relative.parts[0] == runtime["library_path"][0] or not _is_dynamic(path):
             continue
+        if relative.parent.name not in ("libexec", "lib"):
+            problems.append(f"{relative}: dynamic, so it would start with the system's loader and glibc")
+            continue
+        result = subprocess.run([str(loader), "--inhibit-cache", "--library-path", library_path, "--list", str(path)],
+                                capture_output=True, check=False, text=True, env={})
+        if result.returncode != 0 and not result.stdout:
+            problems.append(f"{relative}: the layer's loader cannot list it: {result.stderr.strip()}")
         for line in result.stdout.splitlines():
-            name, _, resolved = (part.strip() for part in line.partition("=>"))
-            target = resolved.split(" (")[0].strip()
-            if not resolved:  # linux-vdso, the loader itself
-                name = os.path.basename(name.split(" (")[0])
-                if name.startswith("linux-vdso") or name in system_libraries:
-                    continue
-                problems.append(f"{path.relative_to(layer)}: {line.strip()}")
-            elif target == "not found":
-                problems.append(f"{path.relative_to(layer)}: {name} not found")
-            elif not Path(target).resolve().is_relative_to(layer.resolve()) and name not in system_libraries:
-                problems.append(f"{path.relative_to(layer)}: {name} from the system ({target})")
+            name, arrow, resolved = (part.strip() for part in line.partition("=>"))
+            target = (resolved if arrow else name).split(" (")[0].strip()
+            if target == "not found":
+                problems.append(f"{relative}: {name} not found")
+            elif target.startswith("/") and os.path.dirname(target) not in own:
+                problems.append(f"{relative}: {os.path.basename(name)} from outside the layer ({target})")
     return problems
 
 
-def _version_needs(path: Path) -> set[str]:
-    """The symbol versions a file needs (readelf's version-needs section), e.g. {"GLIBC_2.34"}."""
-    result = subprocess.run(["readelf", "-V", "--wide", str(path)], capture_output=True, check=False, text=True)
-    needs = result.stdout.split("Version needs section", 1)
-    return set(re.findall(r"Name: ([A-Z]+_[0-9.]+)", needs[1])) if len(needs) == 2 else set()
-
-
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
-def symbol_version_problems(layer: Path, max_versions: dict[str, str]) -> list[str]:
-    """Files needing a newer glibc / libstdc++ than the target runtime has (max_versions per prefix)."""
+def jail_problems(layer: Path, description: dict, shell: Path, under: Path) -> list[str]:
+    """Every protoc release compiles and every gRPC plugin writes its stubs (with the default protoc and
+    with each Debian-built release) inside a Jail: nothing of the system's glibc can be involved."""
+    jail = Jail.build(layer, shell, under)
+    work = jail.root / "tmp"
     problems = []
-    for path in elf_files(layer):
-        for need in sorted(_version_needs(path)):
-            prefix, _, version = need.partition("_")
-            if prefix in max_versions and _key(version) > _key(max_versions[prefix]):
-                problems.append(f"{path.relative_to(layer)} needs {need} (the runtime has {max_versions[prefix]})")
+    for release in description["releases"]:
+        try:
+            version = tool_version(jail.layer, release["protoc"], jail)
+        except LayerCheckError as error:
+            problems.append(f"in the jail: {error}")
+            continue
+        _, result = compile_with(jail.layer, release["protoc"], SMALL_PROTO,  # no /proc: -I as Spoke's runs do
+                                 ["--cpp_out=out", f"-I{jail.layer / release['include']}"], work, jail)
+        if version != release["release"] or result.returncode != 0:
+            problems.append(f"in the jail: protoc {release['release']} ({version}): {result.stderr.strip()}")
+    for release in description["releases"]:
+        if release["default"] or release["source"].startswith("Debian"):
+            for language, problem in grpc_stub_problems(jail.layer, description["grpc_plugins"], work,
+                                                        release["protoc"], jail, release["include"]).items():
+                problems.append(f"in the jail, gRPC {language} with protoc {release['release']}: {problem}")
     return problems
 
 
-def check_layer(layer: Path, description: dict, runtime: dict) -> dict[str, str]:
-    """Every check; raises LayerCheckError naming each failure; returns {tool or release: version}."""
+def check_layer(layer: Path, description: dict, runtime: dict, shell: Path) -> dict[str, str]:
+    """Every check (`shell`: a static sh for the Jail); raises LayerCheckError naming each failure;
+    returns {tool or release: version}."""
     with tempfile.TemporaryDirectory(prefix="spoke-layer-checks-") as scratch:
-        return _check_layer(layer, description, runtime, Path(scratch))
+        return _check_layer(layer, description, runtime, shell, Path(scratch))
 
 
-def _check_layer(layer: Path, description: dict, runtime: dict, under: Path) -> dict[str, str]:
+def _check_layer(layer: Path, description: dict, runtime: dict, shell: Path, under: Path) -> dict[str, str]:
     found = {name: tool_version(layer, f"bin/{name}") for name in ("protoc", "protoc-gen-go", "protoc-gen-go-grpc")}
     failures: list[str] = []
     for release in description["releases"]:
@@ -168,8 +235,8 @@ def _check_layer(layer: Path, description: dict, runtime: dict, under: Path) -> 
         failures.append(f"protoc-gen-go cannot compile an edition 2023 file: {result.stderr.strip()}")
     for language, problem in grpc_stub_problems(layer, description["grpc_plugins"], under).items():
         failures.append(f"gRPC {language}: {problem}")
-    failures += linkage_problems(layer, runtime["system_libraries"])
-    failures += symbol_version_problems(layer, runtime["max_versions"])
+    failures += linkage_problems(layer, runtime)
+    failures += jail_problems(layer, description, shell, under)
     if failures:
         raise LayerCheckError("the layer fails its checks:\n  " + "\n  ".join(failures))
     found.update({f"grpc {language}": version for language, version in description["grpc_plugin_versions"].items()})

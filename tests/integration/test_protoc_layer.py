@@ -30,6 +30,7 @@ from layers.protoc.build import (
     LayerBuildError,
     build_layer,
     build_plugins,
+    jail_shell,
     load_versions,
     unpack_layer,
 )
@@ -142,7 +143,9 @@ def test_the_layer_has_lambdas_layout_and_pinned_binaries(layer_zip: Path, layer
         assert (infos[name].external_attr >> 16) & 0o777 == 0o755
     assert "include/google/protobuf/timestamp.proto" in infos
     assert "include/google/protobuf/descriptor.proto" in infos
-    executables = {n for n in infos if PurePosixPath(n).parent.name == "bin"}  # bin/*, protoc/<release>/bin/*
+    # bin/*, protoc/<release>/bin/*, the wrapped programs in libexec/, and the layer's own loader
+    executables = {n for n in infos if PurePosixPath(n).parent.name in ("bin", "libexec")}
+    executables.add("libc/ld-linux-x86-64.so.2")
     assert {(infos[n].external_attr >> 16) & 0o777 for n in executables} == {0o755}
     assert {(i.external_attr >> 16) & 0o777 for n, i in infos.items() if n not in executables} == {0o644}
     assert {info.date_time for info in infos.values()} == {(1980, 1, 1, 0, 0, 0)}
@@ -179,7 +182,7 @@ def test_the_layer_describes_its_protoc_releases_and_grpc_plugins(layer: Path) -
         assert (layer / item["include"] / "google/protobuf/timestamp.proto").is_file(), release
     assert releases["3.21.12"]["source"].startswith("Debian bookworm protobuf-compiler 3.21.12")
     # And every gRPC plugin is named by language, with its version
-    assert set(description["grpc_plugins"]) == {"cpp", "csharp", "java", "objc", "php", "ruby"}
+    assert set(description["grpc_plugins"]) == {"cpp", "csharp", "java", "objc", "php", "python", "ruby"}
     assert description["grpc_plugins"]["java"] == "bin/protoc-gen-grpc-java"
     assert set(description["grpc_plugin_versions"]) == set(description["grpc_plugins"])
     assert all(os.access(layer / path, os.X_OK) for path in description["grpc_plugins"].values())
@@ -225,13 +228,19 @@ def test_protoc_gen_go_compiles_an_edition_2023_file(layer: Path, tmp_path: Path
     assert tuple(int(n) for n in checks.tool_version(layer, "bin/protoc-gen-go").split(".")[:2]) >= (1, 34)
 
 
-def test_every_shared_library_resolves_in_the_layer_or_is_a_runtime_system_library(layer: Path) -> None:
+def test_every_dynamic_program_runs_with_the_layers_own_loader_and_finds_every_library_in_the_layer(
+        layer: Path) -> None:
     runtime = load_versions()["runtime"]
-    assert checks.linkage_problems(layer, runtime["system_libraries"]) == []
-    dynamic = [path for path in checks.elf_files(layer) if "RUNPATH" in subprocess.run(
-        ["readelf", "-d", str(path)], capture_output=True, check=False, text=True).stdout]
-    assert {str(path.relative_to(layer)) for path in dynamic} >= {"bin/grpc_cpp_plugin", "bin/protoc-gen-grpc-java",
-                                                                  "protoc/3.21.12/bin/protoc", "lib/libprotoc.so.32"}
+    # Then nothing needs the system's glibc: every dynamic program is a libexec/ file behind a bin/ wrapper
+    assert checks.linkage_problems(layer, runtime) == []
+    dynamic = {str(path.relative_to(layer)) for path in checks.elf_files(layer)
+               if checks._is_dynamic(path) and path.relative_to(layer).parts[0] != "libc"}
+    assert {"libexec/grpc_cpp_plugin", "libexec/protoc-gen-grpc-java", "protoc/3.21.12/libexec/protoc",
+            "lib/libprotoc.so.32"} <= dynamic
+    assert {PurePosixPath(path).parent.name for path in dynamic} == {"libexec", "lib"}
+    wrapper = (layer / "bin/grpc_cpp_plugin").read_text()
+    assert wrapper.startswith("#!/bin/sh\n")
+    assert '"$here/../libc/ld-linux-x86-64.so.2" --inhibit-cache --library-path' in wrapper
 
 
 def test_a_library_missing_from_the_layer_is_reported(layer: Path, tmp_path: Path) -> None:
@@ -239,19 +248,37 @@ def test_a_library_missing_from_the_layer_is_reported(layer: Path, tmp_path: Pat
     copy = tmp_path / "opt"
     shutil.copytree(layer, copy)
     (copy / "lib" / "libprotoc.so.32").unlink()
-    # Then the linkage check names it for every binary that needs it
-    problems = checks.linkage_problems(copy, load_versions()["runtime"]["system_libraries"])
-    assert any(p.startswith("bin/grpc_cpp_plugin: libprotoc.so.32") for p in problems), problems
-    assert any(p.startswith("protoc/3.21.12/bin/protoc: libprotoc.so.32") for p in problems), problems
+    # Then the linkage check names it for every program that needs it (not found, or found outside the
+    # layer when this machine has a libprotoc of its own)
+    problems = checks.linkage_problems(copy, load_versions()["runtime"])
+    assert any(p.startswith("libexec/grpc_cpp_plugin: libprotoc.so.32") for p in problems), problems
+    assert any(p.startswith("protoc/3.21.12/libexec/protoc: libprotoc.so.32") for p in problems), problems
 
 
-def test_no_file_needs_a_newer_glibc_or_libstdcxx_than_amazon_linux_2023(layer: Path) -> None:
-    runtime = load_versions()["runtime"]
-    assert runtime["max_versions"] == {"GLIBC": "2.34", "GLIBCXX": "3.4.29", "CXXABI": "1.3.13"}
-    assert checks.symbol_version_problems(layer, runtime["max_versions"]) == []
-    # Amazon Linux 2 (python3.11's runtime, glibc 2.26) cannot run Debian's binaries: the check says so
-    on_al2 = checks.symbol_version_problems(layer, {**runtime["max_versions"], "GLIBC": "2.26"})
-    assert "bin/grpc_cpp_plugin needs GLIBC_2.34 (the runtime has 2.26)" in on_al2
+def test_everything_runs_in_a_jail_with_nothing_but_the_layer_and_a_static_shell(layer: Path,
+                                                                                tmp_path: Path) -> None:
+    # Given a root directory with only the layer at /opt and busybox's sh at /bin/sh: no /lib, no /usr,
+    # so no glibc but the layer's (Lambda's python3.11 runtime has glibc 2.26, Debian's binaries need 2.36)
+    description = json.loads((layer / "spoke-protoc-layer.json").read_text())
+    # Then every protoc release compiles there, and every gRPC plugin writes its stubs with protoc 36.2 and 3.21.12
+    assert checks.jail_problems(layer, description, jail_shell(), tmp_path) == []
+
+
+def test_a_program_that_would_use_the_systems_glibc_fails_in_the_jail_and_the_linkage_check(
+        layer: Path, tmp_path: Path) -> None:
+    # Given a copy of the layer whose C++ plugin is Debian's binary itself, not the wrapper
+    copy = tmp_path / "opt"
+    shutil.copytree(layer, copy)
+    (copy / "bin/grpc_cpp_plugin").unlink()
+    shutil.copy(copy / "libexec/grpc_cpp_plugin", copy / "bin/grpc_cpp_plugin")
+    description = json.loads((copy / "spoke-protoc-layer.json").read_text())
+    # Then the linkage check says it would start with the system's loader
+    assert "bin/grpc_cpp_plugin: dynamic, so it would start with the system's loader and glibc" in (
+        checks.linkage_problems(copy, load_versions()["runtime"]))
+    # And in the jail (no system loader at all) protoc cannot run it, for every release
+    problems = checks.jail_problems(copy, description, jail_shell(), tmp_path)
+    assert [p.split(":")[0] for p in problems] == ["in the jail, gRPC cpp with protoc 36.2",
+                                                   "in the jail, gRPC cpp with protoc 3.21.12"], problems
 
 
 def test_built_plugins_from_another_compiler_fail_the_build_naming_their_sha256(layer_zip: Path,

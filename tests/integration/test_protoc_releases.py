@@ -147,6 +147,11 @@ def test_a_release_compiles_beside_the_default_and_states_its_runtime(api: Api, 
     assert runtimes["java"]["com.google.protobuf:protobuf-java"] == "3.21.12"
     assert runtimes["cpp"] == {"protobuf": "3.21.12", "grpc++": _plugin_version(api, "cpp")}  # no Abseil before 22.x
     assert runtimes["python"]["protobuf"] == "4.21.12"
+    # And Python's stubs for Debian's release come from Debian's plugin, so they load with Debian's grpcio
+    assert runtimes["python"]["grpcio"] == _plugin_version(api, "cpp") == "1.51.1"
+    stubs = _zip(api, "/modules/pinger/versions/v1.0.0/download/python?protoc=3.21.12").read("acme/v1/svc_pb2_grpc.py")
+    default_stubs = _zip(api, "/modules/pinger/versions/v1.0.0/download/python").read("acme/v1/svc_pb2_grpc.py")
+    assert b"GRPC_GENERATED_VERSION" not in stubs and b"GRPC_GENERATED_VERSION" in default_stubs
     default_cpp = json.loads(_zip(api, "/modules/pinger/versions/v1.0.0/download/cpp").read("spoke-manifest.json"))
     assert {entry["package"] for entry in default_cpp["runtime"]} == {"protobuf", "abseil-cpp", "grpc++"}
     # And the version's compiled_languages stay the default release's names; `compilation` has both

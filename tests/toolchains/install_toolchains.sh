@@ -25,7 +25,7 @@ PACKAGES=(
   # Ruby and PHP with the protobuf (and for Ruby gRPC) runtimes
   ruby ruby-google-protobuf ruby-grpc php-cli php-google-protobuf
   # Python: a fresh virtualenv for pip-installing the ZIPs; Debian's own protobuf runtime
-  python3-venv python3-protobuf
+  python3-venv python3-protobuf python3-grpcio
 )
 GO_PACKAGES=(golang-1.23-go golang-1.23-src)   # /usr/lib/go-1.23/bin/go
 

@@ -2,9 +2,8 @@
 - Spoke's Python ZIPs (the default protoc) pip-install into a fresh virtualenv, their dependencies
   (protobuf, grpcio from PyPI, and common's package) resolved as their pyproject.toml states;
 - the closure ZIP (`?with_dependencies=true`) for protoc 3.21.12, unpacked on PYTHONPATH, runs on
-  Debian's own python3-protobuf 3.21.12. Its gRPC stubs come from grpcio-tools whatever the release and
-  refuse, at import, a grpcio older than theirs (Debian's python3-grpcio is 1.51.1): the manifest says so,
-  and the first test proves the stubs with grpcio from PyPI."""
+  Debian's own python3-protobuf 3.21.12 and python3-grpcio 1.51.1: for that release the stubs come from
+  Debian's grpc_python_plugin (grpcio-tools' stubs would refuse a grpcio older than grpcio-tools)."""
 from __future__ import annotations
 
 import json
@@ -55,13 +54,15 @@ def test_the_closure_zip_for_protoc_3_21_12_runs_on_debians_python_protobuf(regi
     registry.unpack(ORDERS, "python", closure, protoc=DEBIAN_PROTOC, with_dependencies=True)
     assert (closure / "acme" / "common" / "v1" / "common_pb2.py").is_file()
     assert debian_version("python3-protobuf") == DEBIAN_PROTOC
+    assert debian_version("python3-grpcio") == "1.51.1"
     # When Debian's Python (its runtimes, no virtualenv) runs the program with the tree on PYTHONPATH
-    output = run([DEBIAN_PYTHON, str(PROGRAM), "--messages-only"], cwd=tmp_path, timeout=120,
+    output = run([DEBIAN_PYTHON, str(PROGRAM)], cwd=tmp_path, timeout=120,
                  env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(closure), "PYTHONNOUSERSITE": "1"})
-    # Then the message survived the wire
-    assert output.splitlines() == DEMO_OUTPUT[:1]
-    # And the stubs' grpcio requirement is stated in the manifest (it is above Debian's 1.51.1)
+    # Then the message survived the wire and both RPCs answered through Debian's grpcio
+    assert output.splitlines() == DEMO_OUTPUT
+    # And the manifest names the grpcio the stubs were made for: the plugin's, Debian's 1.51.1
     manifest = json.loads((closure / "spoke-modules" / ORDERS / "spoke-manifest.json").read_text())
-    grpcio = {item["package"]: item["version"] for item in manifest["runtime"]}["grpcio"]
+    grpcio = {item["package"]: item for item in manifest["runtime"]}["grpcio"]
+    assert (grpcio["version"], grpcio["requirement"], grpcio["source"]) == ("1.51.1", "grpcio>=1.51.1", "plugin")
     stubs = (closure / "acme" / "orders" / "v1" / "orders_pb2_grpc.py").read_text()
-    assert f"GRPC_GENERATED_VERSION = '{grpcio}'" in stubs
+    assert "GRPC_GENERATED_VERSION" not in stubs and "class OrdersStub" in stubs

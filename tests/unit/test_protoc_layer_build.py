@@ -112,6 +112,32 @@ def test_the_runpath_leads_to_the_layers_lib_from_wherever_the_file_sits(path: s
     assert build.runpath_for(path) == runpath
 
 
+def test_dynamic_programs_move_to_libexec_behind_a_wrapper_that_uses_the_layers_loader() -> None:
+    # Given a static protoc, two dynamic programs in bin/ folders and a dynamic library
+    dynamic, static = _elf([1, 3, 2]), _elf([1, 4])
+    files = {"bin/protoc": static, "bin/grpc_cpp_plugin": dynamic, "protoc/3.21.12/bin/protoc": dynamic,
+             "lib/libprotoc.so.32": dynamic}
+    # When the builder wraps them
+    wrapped = build.wrap_programs(files)
+    # Then the programs sit in libexec/, unchanged, and static files and libraries stay where they were
+    assert wrapped["libexec/grpc_cpp_plugin"] == wrapped["protoc/3.21.12/libexec/protoc"] == dynamic
+    assert wrapped["bin/protoc"] == static and wrapped["lib/libprotoc.so.32"] == dynamic
+    # And each wrapper starts its program with the layer's loader and libraries, from wherever it sits
+    plugin = wrapped["bin/grpc_cpp_plugin"].decode()
+    assert plugin.startswith("#!/bin/sh\n")
+    assert ('exec "$here/../libc/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$here/../libc:$here/../lib"'
+            in plugin and '"$here/../libexec/grpc_cpp_plugin" "$@"\n' in plugin)
+    protoc = wrapped["protoc/3.21.12/bin/protoc"].decode()
+    assert '"$here/../../../libc/ld-linux-x86-64.so.2"' in protoc
+    assert '"$here/../../../libc:$here/../../../lib"' in protoc
+    # (protoc is told where its own well-known types are: it looks beside /proc/self/exe, now the loader)
+    assert protoc.rstrip().endswith('"$here/../libexec/protoc" "$@" --proto_path="$here/../include"')
+    assert {path: build.file_mode(path) for path in wrapped} == {
+        "bin/protoc": 0o755, "bin/grpc_cpp_plugin": 0o755, "libexec/grpc_cpp_plugin": 0o755,
+        "protoc/3.21.12/bin/protoc": 0o755, "protoc/3.21.12/libexec/protoc": 0o755, "lib/libprotoc.so.32": 0o644}
+    assert build.file_mode("libc/ld-linux-x86-64.so.2") == 0o755 and build.file_mode("libc/libc.so.6") == 0o644
+
+
 # --- the description -------------------------------------------------------------------------------
 
 def test_the_description_lists_releases_default_first_then_newest_and_plugins_with_versions() -> None:

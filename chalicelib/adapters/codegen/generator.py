@@ -168,6 +168,16 @@ class CodeGenerator:
                 return path, entry.version if entry is not None else (self._tool_version(path) or "")
         return None
 
+    def distribution_python_grpc_plugin(self) -> tuple[str, str] | None:
+        """(path, version) of the layer's grpc_python_plugin when this generator runs a distribution's
+        release (Debian's 3.21.12): grpcio-tools' stubs demand grpcio >= grpcio-tools, which a team on the
+        distribution's runtimes (grpcio 1.51) does not have; the distribution's plugin's stubs load there."""
+        release = next((r for r in self.releases() if r.release == self.release()), None)
+        entry = self.layer().grpc_plugins.get("python")
+        if release is None or not release.source.startswith("Debian") or entry is None:
+            return None
+        return (entry.path, entry.version) if os.access(entry.path, os.X_OK) else None
+
     def catalog(self, languages: list[str]) -> dict[str, object]:
         """/languages' view of the layer: its releases with the runtime each language then needs, and
         which gRPC stubs each language gets (a language whose plugin is missing gets messages only)."""
@@ -471,7 +481,11 @@ class _Generation:
                 plan.plugins[str(language.grpc)] = found[1]
                 plan.flags += [f"--plugin={language.grpc_protoc_name}={found[0]}", *language.grpc_flags]
         elif name == "python" and self.with_services:
-            if self.versions.get(GRPC_TOOLS):
+            distribution_plugin = self.g.distribution_python_grpc_plugin()
+            if distribution_plugin is not None:
+                plan.plugins["grpc_python_plugin"] = distribution_plugin[1]
+                plan.flags += [f"--plugin=protoc-gen-grpc_python={distribution_plugin[0]}", "--grpc_python_out={out}"]
+            elif self.versions.get(GRPC_TOOLS):
                 plan.python_grpc = True
                 plan.plugins[GRPC_TOOLS] = self.versions[GRPC_TOOLS]
             else:

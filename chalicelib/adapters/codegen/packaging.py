@@ -317,6 +317,9 @@ def runtime_requirements(language: str, generated: Mapping[str, bytes], protoc_v
         grpc = _search(r"GRPC_GENERATED_VERSION = '([0-9.]+)'", generated, "_pb2_grpc.py")
         if grpc:
             items.append(entry("pypi", "grpcio", grpc, f"grpcio>={grpc}", "gencode"))
+        elif plugin_versions.get("grpc_python_plugin") and any(p.endswith("_pb2_grpc.py") for p in generated):
+            grpc = plugin_versions["grpc_python_plugin"]
+            items.append(entry("pypi", "grpcio", grpc, f"grpcio>={grpc}", "plugin"))
         return items
     if language == "go":
         protobuf = plugin_versions.get("protoc-gen-go") or _search(r"protoc-gen-go v([0-9.]+)", generated, ".pb.go")
