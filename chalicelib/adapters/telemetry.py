@@ -71,10 +71,13 @@ def add_fields_provider(provider: Callable[[], dict[str, Any]]) -> None:
 
 def configure_logging(level: str = "INFO") -> logging.Logger:
     """The `spoke` logger: powertools JSON on stdout at `level`. Idempotent and cheap when nothing
-    changed; repairs what another party changed (a later `Chalice("spoke")` sets ERROR)."""
+    changed; repairs what another party changed (a later `Chalice("spoke")` sets ERROR and stops
+    propagation). Records still propagate: powertools filters them out of the root's handlers that
+    existed when it started (Lambda's), and log capture (pytest's caplog) sees them."""
     logger = logging.getLogger(SERVICE)
     handler = _state["handler"]
-    if handler is not None and logger.level == logging.getLevelName(level) and logger.handlers == [handler]:
+    if (handler is not None and logger.level == logging.getLevelName(level) and logger.handlers == [handler]
+            and logger.propagate):
         return logger
     with _lock:
         if _state["handler"] is None:
@@ -93,6 +96,7 @@ def configure_logging(level: str = "INFO") -> logging.Logger:
             logger.addHandler(handler)
         logger.setLevel(level)
         logger.disabled = False
+        logger.propagate = True
     return logger
 
 

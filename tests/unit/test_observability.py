@@ -195,7 +195,7 @@ def test_the_spoke_logger_is_set_up_once_whoever_configured_it_before(capsys):
     telemetry.configure_logging("INFO")
     Chalice(app_name="spoke")
     logger = telemetry.configure_logging("INFO")
-    assert len(logger.handlers) == 1 and logger.level == logging.INFO
+    assert len(logger.handlers) == 1 and logger.level == logging.INFO and logger.propagate  # Chalice stops it
     logging.getLogger("spoke.audit").debug("not shown at INFO")
     logging.getLogger("spoke.audit").info("shown", extra={"audit": {"action": "POST /modules"}})
     [line] = json_lines(capsys.readouterr().out)
