@@ -196,3 +196,38 @@ def test_editions_with_a_release_before_27_fail_with_a_clear_message(api: Api, c
     failed = api.get("/modules/modern/versions/v1.0.0/download/java?protoc=3.21.12")
     assert (failed.status, failed.code) == (422, "COMPILATION_FAILED")
     assert "protoc 3.21.12 cannot compile editions" in failed.body["error"]["message"]
+
+
+def test_two_downloads_at_once_of_a_release_not_compiled_yet_enqueue_one_job(api: Api, client: Client,
+                                                                             compiled: dict) -> None:
+    # Given a download of an uncompiled release, and a second identical download that runs right after the
+    # first has read the version item and before it writes (as two Lambda containers would interleave)
+    from chalicelib.adapters import aws
+
+    url = "/modules/pinger/versions/v1.0.0/download/php?protoc=29.5"
+    state: dict[str, Any] = {"consistent": False, "second": None}
+
+    def note_consistent_read(params: dict[str, Any], **_: Any) -> None:
+        body = json.loads(params["body"])
+        state["consistent"] = body.get("ConsistentRead") is True and body["Key"]["SK"]["S"].startswith("VER#")
+
+    def second_download_after_first_read(**_: Any) -> None:
+        if state["consistent"] and state["second"] is None:
+            state["second"] = "running"
+            state["second"] = api.get(url)
+
+    events = aws.client("dynamodb").meta.events
+    events.register("before-call.dynamodb.GetItem", note_consistent_read, unique_id="note-reads")
+    events.register("after-call.dynamodb.GetItem", second_download_after_first_read, unique_id="second-download")
+    try:
+        first = api.get(url)
+    finally:
+        events.unregister("before-call.dynamodb.GetItem", unique_id="note-reads")
+        events.unregister("after-call.dynamodb.GetItem", unique_id="second-download")
+    second = state["second"]
+    # Then both are told it is pending, under the second's job (the first's write lost the race and re-read)
+    assert (first.status, second.status) == (202, 202)
+    assert first.data["job"] == second.data["job"]
+    # And exactly one compile job was queued
+    [job] = _jobs(compiled["env"])
+    assert (job["languages"], job["protoc"], job["job"]) == (["php"], "29.5", first.data["job"])
