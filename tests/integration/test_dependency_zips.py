@@ -8,6 +8,7 @@ layer's protoc, as in test_go_import_paths.py.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -192,6 +193,35 @@ def test_a_failing_s3_write_of_the_closure_is_a_500_and_the_next_request_serves_
     first = _zip(api, "/modules/orders/versions/v1.0.0/download/go?with_dependencies=true")
     assert first == _zip(api, "/modules/orders/versions/v1.0.0/download/go?with_dependencies=true")
     assert "common/go.mod" in _entries(first)
+
+
+def test_two_closure_builds_at_once_store_one_closure_and_serve_the_same_bytes(api: Api, compiled: str) -> None:
+    from chalicelib.adapters import aws
+
+    # Given a first closure download that has built its ZIP, and a second one that runs (and builds and
+    # stores the same closure) just before the first writes the pointer that remembers it
+    path = "/modules/orders/versions/v1.0.0/download/ruby?with_dependencies=true"
+    state: dict[str, object] = {}
+
+    def second_build_first(params: dict[str, object], **_: object) -> None:
+        if str(params.get("Key", "")).startswith("closures/") and "second" not in state:
+            state["second"] = "running"
+            state["second"] = api.get(path, headers={"Accept": "application/json"})
+
+    events = aws.client("s3").meta.events
+    events.register("before-parameter-build.s3.PutObject", second_build_first, unique_id="second-closure")
+    try:
+        first = api.get(path, headers={"Accept": "application/json"})
+    finally:
+        events.unregister("before-parameter-build.s3.PutObject", unique_id="second-closure")
+    second = state["second"]
+    assert isinstance(second, type(first))
+    # Then both are served the same ZIP, and the stored closure is those bytes (no torn or second object)
+    assert (first.status, second.status) == (200, 200)
+    assert first.data["sha256"] == second.data["sha256"] and first.data["size"] == second.data["size"]
+    served = requests.get(first.data["url"], timeout=10).content
+    assert hashlib.sha256(served).hexdigest() == first.data["sha256"] and len(served) == first.data["size"]
+    assert served == _zip(api, path)
 
 
 def test_a_dependency_that_failed_to_compile_fails_the_closure_naming_it(api: Api, client: Client,
