@@ -2,10 +2,10 @@
 
 Run from the repo root: `.venv/bin/python bench/package_sizes.py` (also part of `make bench`).
 
-It runs `chalice package --merge-template infra/template.yaml` on a copy of the project in a temporary
-directory (so the tree's `.chalice/deployments` cache is left alone), exactly as a deployment would,
-then reads the generated SAM template: for every function, the code it gets (`CodeUri`, Chalice's one
-deployment.zip) and the layers it gets (`Layers` -> the template's `AWS::Lambda::LayerVersion`
+It packages the stage exactly as `make package` does (infra/package.py: `chalice package
+--merge-template infra/template.yaml` on a copy of the project, so the tree's `.chalice/deployments`
+cache is left alone), then reads the generated SAM template: for every function, the code it gets
+(`CodeUri`, Chalice's one deployment.zip) and the layers it gets (`Layers` -> the template's `AWS::Lambda::LayerVersion`
 resources, whose `Content` is `build/layers/*.zip`; a missing one is built with
 `layers/<name>/build.py`). Fake AWS credentials are set and nothing calls AWS: only `pip download`
 (Chalice's, and the layer builders') uses the network, to PyPI, and the Debian archive for the protoc
@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from infra.package import package as package_stage  # noqa: E402  (the same packaging `make package` does)
 
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 # What the functions must not carry: gRPC tooling (the compile function's layer has it) and chalice's
@@ -60,44 +57,9 @@ def top_level(path: Path) -> Counter[str]:
     return sizes
 
 
-def copy_project(source: Path, target: Path) -> None:
-    for name in PROJECT_FILES:
-        src = source / name
-        if src.is_dir():
-            shutil.copytree(src, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        elif src.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target / name)
-    for policy in (source / ".chalice").glob("policy*.json"):
-        shutil.copy2(policy, target / ".chalice" / policy.name)
-
-
-def chalice_package(project: Path, stage: str, out: Path) -> dict[str, Any]:
-    """`chalice package` of a copy of `project`, merged with its infra/template.yaml; the SAM template."""
-    chalice = Path(sys.executable).with_name("chalice")
-    with tempfile.TemporaryDirectory(prefix="spoke-package-") as scratch:
-        copy = Path(scratch) / "project"
-        copy_project(project, copy)
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": "packaging-only", "AWS_SECRET_ACCESS_KEY": "packaging-only",
-               "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-               "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-        for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            env.pop(variable, None)
-        result = subprocess.run([str(chalice), "--project-dir", str(copy), "package", "--stage", stage,
-                                 "--merge-template", str(project / "infra" / "template.yaml"), str(out)],
-                                capture_output=True, text=True, env=env)
-        if result.returncode != 0:
-            raise SystemExit(f"chalice package failed:\n{result.stdout}{result.stderr}")
-    if (out / "sam.json").is_file():
-        return json.loads((out / "sam.json").read_text())
-    import yaml  # a YAML merge template makes Chalice write sam.yaml
-
-    return yaml.safe_load((out / "sam.yaml").read_text())
-
-
-def layer_zip(project: Path, content: str) -> Path:
-    """The layer ZIP a LayerVersion's Content names (relative to infra/), built if it is missing."""
-    path = (project / "infra" / content).resolve()
+def layer_zip(content: str) -> Path:
+    """The layer ZIP a LayerVersion's Content names (absolute in the package), built if it is missing."""
+    path = Path(content)
     if not path.is_file():
         builder = importlib.import_module(f"layers.{path.stem}.build")
         print(f"(building {path.name} with layers/{path.stem}/build.py)", file=sys.stderr)
@@ -113,7 +75,7 @@ def main() -> None:
     project = args.project_dir.resolve()
     with tempfile.TemporaryDirectory(prefix="spoke-sizes-") as scratch:
         out = Path(scratch) / "out"
-        template = chalice_package(project, args.stage, out)
+        template = package_stage(args.stage, out, project_root=project)
         resources = template["Resources"]
         functions = {name: r["Properties"] for name, r in resources.items()
                      if r.get("Type") == "AWS::Serverless::Function"}
@@ -128,7 +90,7 @@ def main() -> None:
             refs = [layer["Ref"] for layer in props.get("Layers", []) if isinstance(layer, dict) and "Ref" in layer]
             for ref in refs:
                 if ref not in layers:
-                    layers[ref] = zip_sizes(layer_zip(project, resources[ref]["Properties"]["Content"]))
+                    layers[ref] = zip_sizes(layer_zip(resources[ref]["Properties"]["Content"]))
             layer_zip_total = sum(layers[ref][0] for ref in refs)
             layer_raw_total = sum(layers[ref][1] for ref in refs)
             unzipped = package[1] + layer_raw_total

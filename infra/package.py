@@ -39,9 +39,9 @@ class PackagingError(RuntimeError):
     """`chalice package` failed, or its template is not the stage's alone."""
 
 
-def _copy_project(target: Path, with_dependencies: bool) -> None:
+def _copy_project(target: Path, with_dependencies: bool, project_root: Path = ROOT) -> None:
     for name in PROJECT_FILES:
-        source = ROOT / name
+        source = project_root / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         elif source.is_file():
@@ -71,13 +71,13 @@ def pin_stage(template: dict[str, Any], stage: str) -> dict[str, Any]:
     return template
 
 
-def absolute_layer_paths(template: dict[str, Any]) -> dict[str, Any]:
+def absolute_layer_paths(template: dict[str, Any], infra_dir: Path = TEMPLATE.parent) -> dict[str, Any]:
     """A layer's Content is relative to infra/ in the source template; the package lives elsewhere."""
     for resource in template["Resources"].values():
         if resource.get("Type") == "AWS::Lambda::LayerVersion":
             content = resource["Properties"]["Content"]
             if isinstance(content, str) and not re.match(r"^[a-z0-9]+://", content):
-                resource["Properties"]["Content"] = str((TEMPLATE.parent / content).resolve())
+                resource["Properties"]["Content"] = str((infra_dir / content).resolve())
     return template
 
 
@@ -118,8 +118,10 @@ def foreign_stage_names(template: dict[str, Any], stage: str) -> list[str]:
     return found
 
 
-def package(stage: str, out: Path, with_dependencies: bool = True) -> dict[str, Any]:
-    """`chalice package` of the stage into `out` (sam.json, deployment.zip); the pinned template."""
+def package(stage: str, out: Path, with_dependencies: bool = True, project_root: Path = ROOT) -> dict[str, Any]:
+    """`chalice package` of the stage into `out` (sam.json, deployment.zip); the pinned template.
+    `project_root`: another checkout to package with its own template (bench/package_sizes.py)."""
+    template_file = project_root / "infra" / "template.yaml"
     if stage not in STAGES:
         raise PackagingError(f"unknown stage {stage!r}: one of {', '.join(STAGES)}")
     out = out.resolve()
@@ -128,18 +130,18 @@ def package(stage: str, out: Path, with_dependencies: bool = True) -> dict[str, 
     chalice = Path(sys.executable).with_name("chalice")
     with tempfile.TemporaryDirectory(prefix=f"spoke-package-{stage}-") as scratch:
         project = Path(scratch) / "project"
-        _copy_project(project, with_dependencies)
+        _copy_project(project, with_dependencies, project_root)
         result = subprocess.run(
             [str(chalice), "--project-dir", str(project), "package", "--stage", stage,
-             "--merge-template", str(TEMPLATE), str(out)],
+             "--merge-template", str(template_file), str(out)],
             capture_output=True, text=True, env=_packaging_environment(stage), check=False)
     if result.returncode != 0:
         raise PackagingError(f"chalice package failed:\n{result.stdout}{result.stderr}")
     import yaml  # a YAML merge template makes Chalice write sam.yaml; the package is JSON (no anchors)
 
     written = out / "sam.yaml"
-    merged = apply_intrinsics(yaml.safe_load(TEMPLATE.read_text()), yaml.safe_load(written.read_text()))
-    template = absolute_layer_paths(pin_stage(merged, stage))
+    merged = apply_intrinsics(yaml.safe_load(template_file.read_text()), yaml.safe_load(written.read_text()))
+    template = absolute_layer_paths(pin_stage(merged, stage), template_file.parent)
     written.unlink()
     path = out / "sam.json"
     foreign = foreign_stage_names(template, stage)
