@@ -3,7 +3,8 @@
 OLD is a directory, a `.binpb` image, or `spoke://[ORG/]MODULE[@VERSION]`: the stored descriptor set of a
 published version (what the registry compiled at publish time), so CI can check local changes against
 what consumers already use without keeping old sources around. The engine and the output are those of
-`chalicelib/cli/breaking.py` (buf's text/JSON lines, exit 0 / 100 / 1).
+`chalicelib/cli/breaking.py` (buf's error formats, each input's own buf.yaml / buf.work.yaml, policies,
+--against-config, --exclude-imports, --limit-to-input-files; exit 0 / 100 / 1).
 """
 from __future__ import annotations
 
@@ -26,8 +27,14 @@ LATEST = "latest"
 
 
 class ErrorFormat(str, enum.Enum):
+    """buf breaking's --error-format values (formats.render prints them byte for byte as buf)."""
+
     text = "text"
     json = "json"
+    msvs = "msvs"
+    junit = "junit"
+    github_actions = "github-actions"
+    gitlab_code_quality = "gitlab-code-quality"
 
 
 @dataclass(frozen=True)
@@ -111,11 +118,20 @@ def breaking(
     config: str | None = typer.Option(None, "--config", help="buf.yaml file, or its contents as YAML/JSON, to "
                                          "read `breaking` from (else spoke.yaml's `breaking`, else DIR/buf.yaml)."),
     error_format: ErrorFormat | None = typer.Option(None, "--error-format", case_sensitive=False,
-                                                       help="text (path:line:column:message) or json (one object "
-                                                            "per line, as buf prints); --json means json."),
+                                                       help="text (path:line:column:message), json (one object "
+                                                            "per line), msvs, junit, github-actions or "
+                                                            "gitlab-code-quality, as buf prints them; --json means "
+                                                            "json."),
     path: list[str] = typer.Option([], "--path", help="Check only these files or directories (repeatable)."),
     exclude_path: list[str] = typer.Option([], "--exclude-path",
                                            help="Leave these files or directories out (repeatable)."),
+    against_config: str | None = typer.Option(None, "--against-config",
+                                              help="buf.yaml file or contents laying out an OLD directory (its "
+                                                   "roots, excludes, modules); else OLD's own buf.yaml."),
+    exclude_imports: bool = typer.Option(False, "--exclude-imports", help="Leave imports out of the check."),
+    limit_to_input_files: bool = typer.Option(False, "--limit-to-input-files",
+                                              help="Compare only the files DIR has: OLD's other files are not "
+                                                   "reported as deleted."),
 ) -> None:
     """Check DIR for breaking changes against OLD with buf's rules. Exit 0: none; 100: findings; 1: error."""
     from chalicelib.cli.breaking import AgainstInput, check
@@ -129,7 +145,9 @@ def breaking(
         ref = parse_registry_ref(against)
         old = lambda: registry_source(opts, ref, module)  # noqa: E731  (runs once DIR compiled)
     code = check(new, old, config=config or breaking_config_of(directory, module), error_format=fmt, paths=path,
-                 exclude_paths=exclude_path, imports=dependency_sets(opts, module), out=sys.stdout, err=sys.stderr)
+                 exclude_paths=exclude_path, imports=dependency_sets(opts, module), against_config=against_config,
+                 exclude_imports=exclude_imports, limit_to_input_files=limit_to_input_files,
+                 out=sys.stdout, err=sys.stderr)
     sys.stdout.flush()
     raise typer.Exit(code)
 

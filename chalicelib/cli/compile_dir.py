@@ -38,12 +38,19 @@ def proto_files(directory: Path) -> list[str]:
     return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.proto") if p.is_file())
 
 
+def _excluded(path: str, excludes: Sequence[str]) -> bool:
+    return any(path == exclude or path.startswith(exclude.rstrip("/") + "/") or exclude == "."
+               for exclude in (os.path.normpath(e) for e in excludes))
+
+
 def compile_directory(
     directory: str | os.PathLike[str], roots: Sequence[str] = (".",), limits: ProtocLimits = CLI_LIMITS,
-    descriptor_set_in: Sequence[bytes] = (),
+    descriptor_set_in: Sequence[bytes] = (), excludes: Sequence[str] = (),
 ) -> descriptor_pb2.FileDescriptorSet:
     """Compile every .proto under each root (relative to `directory`); the roots are the include paths.
     `descriptor_set_in`: serialized sets (e.g. registry dependencies) whose files the sources may import.
+    `excludes`: directories or files (relative to `directory`, as buf.yaml `excludes`) left out of the
+    sources; a source may still import them.
 
     A plain directory has one root, itself; a buf.yaml v2 workspace lists its module directories.
     protoc runs as everywhere else (run_protoc): its own well-known types come first, so a vendored
@@ -62,6 +69,8 @@ def compile_directory(
             raise CompileError(f"{directory}: module directory {root} does not exist")
         include.append(str(root_path))
         for relative in proto_files(root_path):
+            if _excluded(os.path.normpath(os.path.join(root, relative)), excludes):
+                continue
             if os.path.isfile(os.path.join(well_known, relative)):
                 continue                      # a vendored well-known type: protoc's own is used
             inputs.append((str(root_path), relative))

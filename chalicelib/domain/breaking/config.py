@@ -43,6 +43,7 @@ class BreakingConfig:
     ignore_unstable_packages: bool = False
     version: str = DEFAULT_VERSION
     disable_builtin: bool = False
+    policies: tuple[BreakingPolicy, ...] = ()  # buf.yaml v2 `policies:`, each run on its own after these rules
 
     @classmethod
     def from_buf_yaml(cls, section: Mapping[str, Any] | None, version: str = DEFAULT_VERSION) -> BreakingConfig:
@@ -82,6 +83,51 @@ class BreakingConfig:
 
     def resolve(self) -> ResolvedConfig:
         return resolve(self)
+
+
+_POLICY_KEYS = {"version", "name", "lint", "breaking", "plugins"}
+_POLICY_BREAKING_KEYS = {"use", "except", "ignore_unstable_packages", "disable_builtin"}
+_POLICY_ENTRY_KEYS = {"policy", "ignore", "ignore_only"}
+
+
+@dataclass(frozen=True)
+class BreakingPolicy:
+    """A buf v2 policy file's `breaking` rules, run separately from the module's own rules: its findings
+    carry `name` (the policy as buf.yaml names it). `ignore`/`ignore_only` come from the buf.yaml entry."""
+
+    name: str
+    config: BreakingConfig
+
+
+def policy_from_document(name: str, document: Mapping[str, Any] | None,
+                         entry: Mapping[str, Any] | None = None) -> BreakingPolicy:
+    """A policy file (`version: v2`, `name`, `lint`, `breaking`, `plugins`) and its buf.yaml `policies:`
+    entry. As in buf: a policy without a `breaking` section runs buf's default rules; its section takes no
+    ignores (those belong to the entry); `disable_builtin` leaves it no rules; plugins are not run here."""
+    document = dict(document or {})
+    version = str(document.get("version", ""))
+    if version != "v2":
+        raise InvalidBreakingConfig(f"could not read policy file {q(name)}: {version or 'a missing version'} is not "
+                                    f"supported for {name} files")
+    unknown = sorted(set(document) - _POLICY_KEYS)
+    if unknown:
+        raise InvalidBreakingConfig(f"could not read policy file {q(name)}: unknown key(s) {', '.join(unknown)}")
+    if document.get("plugins"):
+        raise InvalidBreakingConfig(f"policy {q(name)}: check plugins are not supported by spoke")
+    section = document.get("breaking")
+    if section is not None and not isinstance(section, Mapping):
+        raise InvalidBreakingConfig(f"policy {q(name)}: breaking must be a mapping")
+    section = dict(section or {})
+    unknown = sorted(set(section) - _POLICY_BREAKING_KEYS)
+    if unknown:
+        raise InvalidBreakingConfig(f"could not read policy file {q(name)}: unknown key(s) in breaking: "
+                                    f"{', '.join(unknown)}")
+    entry = dict(entry or {})
+    unknown = sorted(set(entry) - _POLICY_ENTRY_KEYS)
+    if unknown:
+        raise InvalidBreakingConfig(f"unknown key(s) in policies entry {q(name)}: {', '.join(unknown)}")
+    section.update({key: entry[key] for key in ("ignore", "ignore_only") if key in entry})
+    return BreakingPolicy(name, BreakingConfig.from_buf_yaml(section, "v2"))
 
 
 def _string_list(value: Any, name: str) -> list[str]:
@@ -140,7 +186,19 @@ def normalize_path(path: str) -> str:
     return cleaned
 
 
+def check_not_nested(paths: list[str], name: str) -> None:
+    """buf rejects an ignore path inside another of the same list (duplicates and "." are fine)."""
+    cleaned = sorted({normalize_path(path) for path in paths if path})
+    for index, outer in enumerate(cleaned):
+        for inner in cleaned[index + 1:]:
+            if outer != "." and inner.startswith(outer + "/"):
+                raise InvalidBreakingConfig(f"{name} {q(inner)} is within {name} {q(outer)} which is not allowed")
+
+
 def resolve(config: BreakingConfig) -> ResolvedConfig:
+    check_not_nested(config.ignore, "ignore")
+    for paths in config.ignore_only.values():
+        check_not_nested(paths, "ignore_only path")
     rules = {rule.id: rule for rule in catalogue(config.version)}
     rule_categories = {rule.id: rule.categories for rule in rules.values()}
     category_rules: dict[str, list[str]] = {}

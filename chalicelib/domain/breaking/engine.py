@@ -178,18 +178,32 @@ def is_ignored(resolved: ResolvedConfig, finding: RawFinding) -> bool:
     return finding.against is not None and _ignored_at(resolved, finding.rule, finding.against)
 
 
+def _findings_of(new: Index, old: Index, config: BreakingConfig, policy: str) -> list[Finding]:
+    resolved = config.resolve()
+    if not resolved.rule_ids:
+        return []
+    unique: dict[Finding, None] = {}
+    for finding in run_rules(new, old, resolved.rule_ids):
+        if not is_ignored(resolved, finding):
+            unique.setdefault(finding.finalize(resolved.categories[finding.rule], policy), None)
+    return list(unique)
+
+
 def check_breaking(
     new: descriptor_pb2.FileDescriptorSet,
     old: descriptor_pb2.FileDescriptorSet,
     config: BreakingConfig | None = None,
 ) -> list[Finding]:
-    """Compare `new` against `old` with buf's breaking rules; findings are sorted and de-duplicated as buf does."""
-    resolved = (config or BreakingConfig()).resolve()
-    if not resolved.rule_ids:
-        return []
-    raw = run_rules(Index(new), Index(old), resolved.rule_ids)
-    unique: dict[Finding, None] = {}
-    for finding in raw:
-        if not is_ignored(resolved, finding):
-            unique.setdefault(finding.finalize(resolved.categories[finding.rule]), None)
-    return sorted(unique, key=Finding.sort_key)
+    """Compare `new` against `old` with buf's breaking rules; findings are sorted and de-duplicated as buf does.
+
+    The module's own rules (unless `disable_builtin`) and then each policy run separately: a finding of a
+    policy names it, and equal findings of different runs are all kept, in run order (a stable sort).
+    """
+    config = config or BreakingConfig()
+    for policy in config.policies:
+        policy.config.resolve()  # a bad policy fails the run before anything is reported, as in buf
+    new_index, old_index = Index(new), Index(old)
+    findings = _findings_of(new_index, old_index, config, "")
+    for policy in config.policies:
+        findings += _findings_of(new_index, old_index, policy.config, policy.name)
+    return sorted(findings, key=Finding.sort_key)

@@ -24,6 +24,12 @@ class Finding:
     end_line: int
     end_column: int
     message: str
+    policy: str = ""  # the buf.yaml v2 policy file whose rules reported it ("" for the module's own rules)
+
+    @property
+    def type(self) -> str:
+        """The rule ID, under the name buf's annotations use (formats.render reads `type`)."""
+        return self.rule
 
     def to_buf_json(self, path_prefix: str = "") -> dict[str, Any]:
         """The object buf prints per line with `--error-format json` (no `path` key when there is none)."""
@@ -38,6 +44,8 @@ class Finding:
             type=self.rule,
             message=self.message,
         )
+        if self.policy:
+            out["policy"] = self.policy
         return out
 
     def to_buf_json_line(self, path_prefix: str = "") -> str:
@@ -47,7 +55,8 @@ class Finding:
     def to_text(self, path_prefix: str = "") -> str:
         """buf's default text format: `path:line:column:message` (`<input>` when there is no file)."""
         path = path_prefix + self.path if self.path else "<input>"
-        return f"{path}:{self.start_line}:{self.start_column}:{self.message}"
+        suffix = f" ({self.policy})" if self.policy else ""
+        return f"{path}:{self.start_line}:{self.start_column}:{self.message}{suffix}"
 
     def sort_key(self) -> tuple[str, int, int, str, str, int, int]:
         """buf's order: path, start line, start column, rule, message, end line, end column."""
@@ -65,7 +74,7 @@ class RawFinding:
     against: FileIdx | None  # old-version file of the element, for ignores
     message: str
 
-    def finalize(self, categories: tuple[str, ...]) -> Finding:
+    def finalize(self, categories: tuple[str, ...], policy: str = "") -> Finding:
         start_line, start_column, end_line, end_column = self.span or (1, 1, 1, 1)
         return Finding(
             rule=self.rule,
@@ -76,4 +85,5 @@ class RawFinding:
             end_line=end_line,
             end_column=end_column,
             message=self.message,
+            policy=policy,
         )

@@ -73,9 +73,10 @@ def package_service_no_delete(ctx: Ctx) -> None:
     old_packages = _services_by_package(ctx.old)
     new_packages = _services_by_package(ctx.new)
     for package, old_services in old_packages.items():
-        new_services = new_packages.get(package)
-        if new_services is None:
-            continue
+        if package not in ctx.new.packages:
+            continue  # the whole package went: PACKAGE_NO_DELETE reports it
+        # Unlike enums, messages and extensions, buf reports a package's last service deleted too.
+        new_services = new_packages.get(package, {})
         for name, service in old_services.items():
             if name in new_services:
                 continue

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from google.protobuf import descriptor_pb2
 
-from chalicelib.domain.breaking import BreakingConfig, check_breaking
+from chalicelib.cli.breaking import config_from_document
+from chalicelib.domain.breaking import check_breaking
 
 CORPUS = Path(__file__).parent / "corpus"
 BIN_DIR = Path(sys.executable).parent
@@ -77,8 +78,15 @@ def case_config(case: Path) -> str:
     return config_file.read_text() if config_file.exists() else DEFAULT_BUF_YAML
 
 
+def policy_files(case: Path) -> list[Path]:
+    """A case's policy files: every other .yaml beside its buf.yaml (buf.yaml `policies:` names them)."""
+    return sorted(p for p in case.glob("*.yaml") if p.name != "buf.yaml")
+
+
 def run_case(case: Path, work: Path, builder: str = "protoc") -> CaseResult:
     work.mkdir(parents=True, exist_ok=True)
+    for policy in policy_files(case):  # buf reads policy files relative to the current directory
+        shutil.copy(policy, work / policy.name)
     new_image, old_image = work / "new.binpb", work / "old.binpb"
     new_fds = build_image(case / "new", new_image, builder)
     old_fds = build_image(case / "old", old_image, builder)
@@ -92,13 +100,28 @@ def run_case(case: Path, work: Path, builder: str = "protoc") -> CaseResult:
     if proc.returncode not in (0, 100):
         raise RuntimeError(f"buf failed on {case.name} (exit {proc.returncode}): {proc.stderr}")
     buf = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    config = BreakingConfig.from_buf_yaml_document(yaml.safe_load(config_text))
+    config = config_from_document(yaml.safe_load(config_text) or {}, policy_base=case)
     ours = [finding.to_buf_json() for finding in check_breaking(new_fds, old_fds, config)]
     return CaseResult(case.name, buf, ours, proc.returncode)
 
 
 def all_cases() -> list[Path]:
-    return sorted(p for p in CORPUS.iterdir() if (p / "old").is_dir() and (p / "new").is_dir())
+    """The image cases: both sides compiled into images, compared with the case's buf.yaml."""
+    return sorted(p for p in CORPUS.iterdir()
+                  if (p / "old").is_dir() and (p / "new").is_dir() and not (p / ARGS).exists())
+
+
+ARGS = "args"  # a directory case: `buf breaking new --against old --error-format json <args>` in the case
+
+
+def directory_cases() -> list[Path]:
+    """The directory cases: each side laid out by its own buf.yaml / buf.work.yaml (or the flags in `args`,
+    one per line), both tools run on the directories themselves."""
+    return sorted(p for p in CORPUS.iterdir() if (p / ARGS).is_file())
+
+
+def directory_case_args(case: Path) -> list[str]:
+    return [line for line in (case / ARGS).read_text().splitlines() if line.strip()]
 
 
 if __name__ == "__main__":  # python -m tests.unit.breaking.harness [case ...]: show differences

@@ -15,6 +15,7 @@ from chalicelib.domain.breaking import (
     InvalidBreakingConfig,
     UnknownRule,
 )
+from chalicelib.domain.breaking.config import BreakingPolicy, policy_from_document
 from chalicelib.domain.breaking.engine import is_unstable_package
 from chalicelib.domain.errors import BadRequest
 
@@ -171,3 +172,63 @@ def test_resolved_rules_match_buf(document: dict[str, object]) -> None:
 ])
 def test_unstable_packages_follow_bufs_protoversion(package: str, unstable: bool) -> None:
     assert is_unstable_package(package) is unstable
+
+
+# --- policies (buf.yaml v2 `policies:`) ---------------------------------------------------------------
+def test_a_policy_without_breaking_section_runs_bufs_defaults() -> None:
+    policy = policy_from_document("p.yaml", {"version": "v2", "name": "buf.build/acme/p", "lint": {"use": ["MINIMAL"]}})
+    assert policy.name == "p.yaml"
+    assert set(policy.config.resolve().rule_ids) == {rule.id for rule in ALL_RULES if rule.default}
+
+
+def test_a_policy_takes_its_ignores_from_the_buf_yaml_entry() -> None:
+    policy = policy_from_document("p.yaml", {"version": "v2", "breaking": {"use": ["WIRE"]}},
+                                  {"policy": "p.yaml", "ignore": ["vendor"], "ignore_only": {"WIRE": ["a.proto"]}})
+    assert policy.config.use == ["WIRE"] and policy.config.ignore == ["vendor"]
+    assert policy.config.ignore_only == {"WIRE": ["a.proto"]}
+
+
+def test_a_policy_with_disable_builtin_runs_nothing() -> None:
+    policy = policy_from_document("p.yaml", {"version": "v2", "breaking": {"use": ["WIRE"], "disable_builtin": True}})
+    assert policy.config.resolve().rule_ids == ()
+
+
+@pytest.mark.parametrize("document, entry", [
+    ({"version": "v1", "breaking": {"use": ["WIRE"]}}, None),
+    ({"breaking": {"use": ["WIRE"]}}, None),
+    ({"version": "v2", "breaking": {"ignore": ["a.proto"]}}, None),
+    ({"version": "v2", "deps": []}, None),
+    ({"version": "v2", "plugins": [{"plugin": "buf-plugin-x"}]}, None),
+    ({"version": "v2"}, {"policy": "p.yaml", "except": ["WIRE"]}),
+], ids=["v1", "no-version", "ignore-in-policy", "unknown-key", "plugins", "unknown-entry-key"])
+def test_policies_buf_would_refuse_are_refused(document: dict[str, object], entry: dict[str, object] | None) -> None:
+    with pytest.raises(InvalidBreakingConfig):
+        policy_from_document("p.yaml", document, entry)
+
+
+def test_policy_findings_are_kept_beside_the_modules_own_and_name_the_policy() -> None:
+    from google.protobuf import descriptor_pb2
+
+    field_proto = descriptor_pb2.FieldDescriptorProto
+
+    def image(*fields: str) -> descriptor_pb2.FileDescriptorSet:
+        message = descriptor_pb2.DescriptorProto(name="M", field=[
+            field_proto(name=name, number=number, type=field_proto.TYPE_STRING, label=field_proto.LABEL_OPTIONAL)
+            for number, name in enumerate(fields, start=1)])
+        return descriptor_pb2.FileDescriptorSet(file=[descriptor_pb2.FileDescriptorProto(
+            name="a.proto", package="p.v1", syntax="proto3", message_type=[message])])
+
+    from chalicelib.domain.breaking import check_breaking
+
+    # Given a field deleted, the module's own FIELD_NO_DELETE and a policy with the same rule
+    policy = BreakingPolicy("strict.yaml", BreakingConfig(use=["FIELD_NO_DELETE"]))
+    config = BreakingConfig(use=["FIELD_NO_DELETE"], policies=(policy,))
+    # When checked
+    findings = check_breaking(image("x"), image("x", "y"), config)
+    # Then both report it, the policy's after the module's, naming the policy
+    assert [(f.rule, f.policy) for f in findings] == [("FIELD_NO_DELETE", ""), ("FIELD_NO_DELETE", "strict.yaml")]
+    assert findings[1].to_buf_json()["policy"] == "strict.yaml"
+    # And with disable_builtin only the policy's remains
+    only_policy = check_breaking(image("x"), image("x", "y"),
+                                 BreakingConfig(use=["FILE"], disable_builtin=True, policies=(policy,)))
+    assert [f.policy for f in only_policy] == ["strict.yaml"]

@@ -292,3 +292,23 @@ def test_an_expired_presigned_url_is_an_error(tmp_path: Path, server: Server, sp
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("error: AccessDenied: Request has expired")
+
+
+@pytest.mark.parametrize("options", [
+    ("--error-format", "github-actions"),
+    ("--error-format", "junit", "--limit-to-input-files"),
+    ("--error-format", "msvs", "--exclude-imports"),
+    ("--against-config", "version: v1\nbuild:\n  excludes: [billing]\n"),
+], ids=["github-actions", "junit-limited", "msvs-no-imports", "against-config"])
+def test_bufs_other_flags_work_as_in_the_engine_entry(tmp_path: Path, spoke: Callable[..., Result],
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      options: tuple[str, ...]) -> None:
+    # Given two changed files
+    write(tmp_path / "old", TWO_FILES_OLD)
+    write(tmp_path / "new", TWO_FILES_NEW)
+    # When checking them with buf's other flags, with the new CLI and the engine's entry point
+    result = spoke("breaking", "new", "--against", "old", *options)
+    legacy_code = legacy_main(["breaking", "new", "--against", "old", *options])
+    # Then both report the same findings, in the same format
+    assert result.exit_code == 100 and result.stdout
+    assert (legacy_code, capsys.readouterr().out) == (100, result.stdout)
