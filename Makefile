@@ -76,17 +76,43 @@ integration: install
 e2e: install
 	$(PY) -m pytest tests/e2e
 
+# The web UI in a real browser (tests/browser): Playwright for Python drives Debian's chromium (installed
+# with apt-get, as root, when /usr/bin/chromium is missing; Playwright downloads no browser) against a
+# stack of its own. Screenshots of every page at desktop and phone width land in build/screenshots/.
+.PHONY: browser
+browser: install
+	$(PY) -m pytest tests/browser
+
 # Each language's generated code built with its own toolchain (tests/toolchains): installs Debian's
 # compilers and runtimes first (apt-get, as root; a no-op once installed), then one local registry.
 toolchains: install
 	bash tests/toolchains/install_toolchains.sh
 	$(PY) -m pytest tests/toolchains
 
+# schemathesis against the stack `make run` starts (tests/fuzz): every operation of /openapi.json, a
+# bounded number of examples each, then the document's links; no 5xx, no undocumented status or body.
+# Minutes, so not in `make test`. SPOKE_FUZZ_EXAMPLES, SPOKE_FUZZ_SECONDS and SPOKE_FUZZ_SEED tune it;
+# the JUnit report lands in build/fuzz-api/.
+.PHONY: fuzz-api
+fuzz-api: install
+	$(PY) -m pytest tests/fuzz
+
+# The generative differential test against the pinned buf, long (`make test` runs 30 fixed seeds of it):
+# random valid schemas and mutations, `make fuzz-breaking SEEDS=2000 START=0 JOBS=2`. Every difference is
+# kept as a corpus-shaped case (old/, new/, buf.yaml) under build/fuzz-breaking/ and minimised; exit 1 if any.
+SEEDS ?= 500
+START ?= 0
+JOBS ?= 2
+.PHONY: fuzz-breaking
+fuzz-breaking: install
+	$(PY) -m tests.unit.breaking.generative --start $(START) --seeds $(SEEDS) --jobs $(JOBS) --shrink
+
 bench: install
 	$(PY) bench/api_costs.py
 	$(PY) bench/package_sizes.py
 	$(PY) bench/compile_bench.py
 	$(PY) bench/breaking_bench.py
+	$(PY) bench/lint_bench.py
 
 # The Lambda layers infra/template.yaml points at (build/layers/*.zip; `aws cloudformation package`
 # uploads them): protoc for the API and the compile function, grpcio-tools for the compile function only.

@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         with running_stack(api_port=api_port, aws_port=aws_port, environment=stack_environment(args.verbose)) as stack:
             print(f"\nSpoke is running at {stack.api_url} (embedded AWS at {stack.aws_url}). Ctrl-C stops it.",
                   flush=True)
+            print(f"Web UI: {stack.api_url}/ui/", flush=True)
             if not args.verbose:
                 print("The embedded AWS's access log is off: `make run VERBOSE=1` shows it.", flush=True)
             print(flush=True)

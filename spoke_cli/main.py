@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
-from spoke_cli import auth, breaking, inspect, pull, push
+from spoke_cli import auth, breaking, inspect, lint, pull, push
 from spoke_cli.config import CliError, GlobalOptions
 from spoke_cli.output import report_error
 from spoke_client import SpokeError
@@ -81,7 +81,7 @@ def root(ctx: typer.Context,
     ctx.obj = given
 
 
-for _module in (auth, push, pull, inspect, breaking):
+for _module in (auth, push, pull, inspect, breaking, lint):
     _module.register(app)
 
 

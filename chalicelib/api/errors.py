@@ -18,7 +18,12 @@ _STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
 
 
 def status_for(error: errors.DomainError) -> int:
-    for error_type, status in _STATUS_BY_ERROR:
-        if isinstance(error, error_type):
+    return status_for_type(type(error))
+
+
+def status_for_type(error_type: type[errors.DomainError]) -> int:
+    """The status of a kind of error (the OpenAPI document lists each route's by class)."""
+    for mapped, status in _STATUS_BY_ERROR:
+        if issubclass(error_type, mapped):
             return status
     return 400

@@ -51,7 +51,11 @@ def _keep_headers(headers: dict[str, Any]) -> dict[str, str]:
 
 # Polled by load balancers and scrapers (every few seconds, anonymously): never counted, no rate headers.
 # Nor are CORS preflights (OPTIONS): the browser sends one before the request that is counted.
-UNCOUNTED = frozenset({("GET", "/health"), ("GET", "/metrics")})
+UNCOUNTED = frozenset({("GET", "/health"), ("GET", "/metrics"),
+                       # the API's description and its docs page: static, and a page load is 4 requests
+                       ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/{asset}"),
+                       # the web UI's page and its scripts and styles (its API calls are counted)
+                       ("GET", "/ui"), ("GET", "/ui/{asset}")})
 UNCOUNTED_METHODS = frozenset({"OPTIONS"})
 
 

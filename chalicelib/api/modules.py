@@ -107,7 +107,7 @@ def check_compatibility(name: str) -> Response:
                     if {"dependencies", "dependency"} & set(upload.fields) else None)
     return envelope(services().compatibility.check_files(
         request_context(request), name, upload.first("against"), upload.files, dependencies,
-        use=_rule_ids(upload, "use"), except_=_rule_ids(upload, "except")))
+        use=_rule_ids(upload, "use"), except_=_rule_ids(upload, "except"), mode=upload.first("mode")))
 
 
 @bp.route("/modules/{name}/collaborators", methods=["POST"])

@@ -76,7 +76,7 @@ def validate() -> Response:
     request = bp.current_request
     upload = read_upload(request)
     return envelope(services().versions.validate(request_context(request), upload.files,
-                                                 upload.all("dependencies", "dependency")))
+                                                 upload.all("dependencies", "dependency"), upload.first("module")))
 
 
 def _alias_headers(requested: str, concrete: str) -> dict[str, str]:

@@ -5,10 +5,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import breaking
+from . import breaking, lint
 
 # Each subcommand module provides `register(subparsers)`, which sets `handler` on its parser.
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (breaking.register,)
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (breaking.register,
+                                                                                             lint.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

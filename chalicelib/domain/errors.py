@@ -321,3 +321,9 @@ class ClosureConflict(Conflict):
 class UnknownProtocRelease(BadRequest):
     """A protoc release the layer does not carry: the message and details list the known ones."""
     code = "UNKNOWN_PROTOC_RELEASE"
+
+
+# Lint at publish (a module policy's `compatibility.lint`)
+class LintFailed(BadRequest):
+    """The version fails lint rules its module's policy requires; details.findings lists them (buf's rule IDs)."""
+    code = "LINT_FAILED"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.dependencies import parse_dependencies
 from chalicelib.domain.errors import BreakingChange, ValidationFailed
 from chalicelib.domain.models import Module, RequestContext
-from chalicelib.domain.policy import MAX_RULES, CompatibilityMode, CompatibilityPolicy
+from chalicelib.domain.policy import MAX_RULES, CompatibilityMode, CompatibilityPolicy, Direction
 from chalicelib.domain.roles import Action
 from chalicelib.domain.uploads import validate_upload
 from chalicelib.domain.versions import Version, parse_version
@@ -47,14 +47,40 @@ def own_files(descriptor_set: bytes, paths: set[str]) -> FileDescriptorSet:
 _CATEGORY_ORDER = ("FILE", "PACKAGE", "WIRE_JSON", "WIRE")
 
 
-def finding_json(finding: Any, used: list[str]) -> dict[str, Any]:
-    """`category` is the configured category that selected the rule (else buf's strictest that holds it)."""
+def finding_json(finding: Any, used: list[str], direction: Direction = Direction.BACKWARD) -> dict[str, Any]:
+    """`category` is the configured category that selected the rule (else buf's strictest that holds it).
+    A forward finding's position is in the older schema (the one checked as "new")."""
     ordered = [c for c in used if c in finding.categories] + [c for c in _CATEGORY_ORDER if c in finding.categories]
     category = (ordered or list(finding.categories) or [""])[0]
     return {"rule": finding.rule, "category": category,
             "categories": list(finding.categories), "file": finding.path, "line": finding.start_line,
             "column": finding.start_column, "end_line": finding.end_line, "end_column": finding.end_column,
-            "message": finding.message}
+            "message": finding.message, "direction": direction.value}
+
+
+def directional_findings(new_fds: FileDescriptorSet, old_fds: FileDescriptorSet, config: BreakingConfig,
+                         directions: tuple[Direction, ...]) -> list[dict[str, Any]]:
+    """buf's findings in each direction, backward first: backward checks the new schema against the older
+    one; forward checks the older one against the new (the older schema read by newer code's data)."""
+    from chalicelib.domain import breaking
+
+    findings: list[dict[str, Any]] = []
+    for direction in directions:
+        pair = (new_fds, old_fds) if direction is Direction.BACKWARD else (old_fds, new_fds)
+        findings += [finding_json(f, config.use, direction) for f in breaking.check_breaking(*pair, config)]
+    return findings
+
+
+def request_directions(module: Module, mode: Any) -> tuple[Direction, ...]:
+    """The directions a check runs: the request's `mode` (any of the seven but NONE; for two schemas a
+    transitive mode is its plain one), else the module's (backward when the module's mode is NONE)."""
+    if mode is None:
+        return module.compatibility.mode.directions or (Direction.BACKWARD,)
+    names = [m.value for m in CompatibilityMode if m is not CompatibilityMode.NONE]
+    if not isinstance(mode, str) or mode.strip().upper() not in names:
+        raise ValidationFailed(f"mode must be one of {', '.join(names)}", validation_errors=[
+            {"field": "mode", "code": "INVALID_VALUE", "message": "one of " + ", ".join(names)}])
+    return CompatibilityMode(mode.strip().upper()).directions
 
 
 class CompatibilityService:
@@ -86,12 +112,14 @@ class CompatibilityService:
         old = self._item(ctx, module, body.get("version1"), "version1")
         new = self._item(ctx, module, body.get("version2"), "version2")
         config = self._config(module, body.get("use"), body.get("except"))
-        return {**self._verdict(self._descriptor(new), self._descriptor(old), config),
+        directions = request_directions(module, body.get("mode"))
+        return {**self._verdict(self._descriptor(new), self._descriptor(old), config, directions),
                 "version1": old["version"], "version2": new["version"], "use": config.use,
-                "except": config.except_}
+                "except": config.except_, "directions": [d.value for d in directions]}
 
     def check_files(self, ctx: RequestContext, module_name: str, against: Any, files: list[tuple[str, bytes]],
-                    dependencies: list[Any] | None, use: Any = None, except_: Any = None) -> dict[str, Any]:
+                    dependencies: list[Any] | None, use: Any = None, except_: Any = None, mode: Any = None
+                    ) -> dict[str, Any]:
         """Would these unpublished files be compatible with the stored version `against`?
 
         The files get publish's judgement (path grammar, bounds, protoc) and are never stored. Without
@@ -103,14 +131,15 @@ class CompatibilityService:
         module = self._modules.find(ctx, module_name)
         old = self._item(ctx, module, against, "against")
         config = self._config(module, use, except_)
+        directions = request_directions(module, mode)
         uploads = validate_upload(files, self._max_files)
         refs = parse_dependencies(old.get("dependencies", []) if dependencies is None else dependencies)
         paths = {u.path for u in uploads}
         compiled = self._schemas.compile(uploads, self._schemas.resolve(ctx.org.id, refs, paths))
         new_fds = own_files(compiled.descriptor_set or b"", paths)
-        return {**self._verdict(new_fds, self._descriptor(old), config), "against": old["version"],
+        return {**self._verdict(new_fds, self._descriptor(old), config, directions), "against": old["version"],
                 "files": len(uploads), "dependencies": [r.as_dict() for r in refs], "use": config.use,
-                "except": config.except_}
+                "except": config.except_, "directions": [d.value for d in directions]}
 
     @staticmethod
     def _config(module: Module, use: Any, except_: Any) -> BreakingConfig:
@@ -129,20 +158,25 @@ class CompatibilityService:
         return config
 
     @staticmethod
-    def _verdict(new_fds: FileDescriptorSet, old_fds: FileDescriptorSet, config: BreakingConfig) -> dict[str, Any]:
+    def _verdict(new_fds: FileDescriptorSet, old_fds: FileDescriptorSet, config: BreakingConfig,
+                 directions: tuple[Direction, ...]) -> dict[str, Any]:
         from chalicelib.domain import breaking
 
-        findings = breaking.check_breaking(new_fds, old_fds, config)
-        return {"compatible": not findings, "breaking_changes": [finding_json(f, config.use) for f in findings],
+        findings = directional_findings(new_fds, old_fds, config, directions)
+        return {"compatible": not findings, "breaking_changes": findings,
                 "warnings": breaking.additions(new_fds, old_fds)}
 
     def enforce(self, org_id: str, module: Module, version: Version, descriptor_set: bytes, paths: set[str]
                 ) -> list[str]:
-        """Refuse a new version that breaks the module's policy; return the versions it was checked against."""
+        """Refuse a new version that breaks the module's policy; return the versions it was checked against.
+
+        The mode says which lower versions (the closest, or every one when transitive; a new major skips
+        older majors under `allow_breaking_major`) and which directions (see `directional_findings`)."""
         policy: CompatibilityPolicy = module.compatibility
-        if policy.mode is CompatibilityMode.NONE:
+        directions = policy.mode.directions
+        if not directions:
             return []
-        limit = 1 if policy.mode is CompatibilityMode.BACKWARD else None
+        limit = None if policy.mode.transitive else 1
         lower = self._registry.versions_below(org_id, module.name, version.sort_key, limit)
         if policy.allow_breaking_major:
             lower = [item for item in lower if parse_version(item["version"]).major == version.major]
@@ -153,10 +187,12 @@ class CompatibilityService:
         config = breaking.BreakingConfig(use=list(policy.use), except_=list(policy.except_))
         new_fds = own_files(descriptor_set, paths)
         for item in lower:
-            findings = breaking.check_breaking(new_fds, self._descriptor(item), config)
+            findings = directional_findings(new_fds, self._descriptor(item), config, directions)
             if findings:
+                failed = list(dict.fromkeys(f["direction"] for f in findings))
                 raise BreakingChange(
-                    f"{version.name} breaks {len(findings)} rule(s) of the module's policy against {item['version']}",
-                    details={"against": item["version"], "policy": policy.as_json(),
-                             "breaking_changes": [finding_json(f, config.use) for f in findings]})
+                    f"{version.name} breaks {len(findings)} rule(s) of the module's {policy.mode.value} policy "
+                    f"against {item['version']} ({' and '.join(failed)})",
+                    details={"against": item["version"], "direction": failed[0], "directions": failed,
+                             "policy": policy.as_json(), "breaking_changes": findings})
         return [item["version"] for item in lower]

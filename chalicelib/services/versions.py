@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.dependencies import DependencyRef, parse_dependencies
-from chalicelib.domain.errors import FileNotFound, InvalidProto, UnresolvedImport, VersionExists
+from chalicelib.domain.errors import FileNotFound, InvalidProto, UnresolvedImport, ValidationFailed, VersionExists
 from chalicelib.domain.models import FileEntry, Module, ModuleVersion, RequestContext, VersionSummary
+from chalicelib.domain.policy import LintPolicy
 from chalicelib.domain.roles import Action
 from chalicelib.domain.uploads import UploadedFile, validate_upload
 from chalicelib.domain.versions import Version, parse_version
@@ -20,6 +21,8 @@ from chalicelib.services.common import PageRequest, next_cursor, require, requir
 from chalicelib.services.compatibility import CompatibilityService
 from chalicelib.services.compilation import CompilationService
 from chalicelib.services.events import EventPublisher, file_list
+from chalicelib.services.linting import MAX_REPORTED as MAX_LINT_REPORTED
+from chalicelib.services.linting import lint_findings, require_lint
 from chalicelib.services.modules import ModulesService, validate_description
 from chalicelib.services.ports import BlobsPort, CursorsPort, Manifest, MetricsPort, NoMetrics, RegistryPort
 from chalicelib.services.quotas import Plans, quotas_for
@@ -129,6 +132,7 @@ class VersionsService:
         """
         resolved = self._schemas.resolve(ctx.org.id, refs, {u.path for u in uploads})
         compiled = self._schemas.compile(uploads, resolved)
+        require_lint(module, version, compiled.descriptor_set or b"", {u.path for u in uploads})
         checked_against = self._compatibility.enforce(ctx.org.id, module, version, compiled.descriptor_set or b"",
                                                       {u.path for u in uploads})
         manifest = self._blobs.put_pack([(u.path, u.content) for u in uploads])
@@ -169,11 +173,14 @@ class VersionsService:
             values[INLINE_MANIFEST] = inline
         return values
 
-    def validate(self, ctx: RequestContext, files: list[tuple[str, bytes]], dependencies: list[Any] | None
-                 ) -> dict[str, Any]:
-        """The same judgement as publish, storing nothing. Signed-in callers only: it runs protoc."""
+    def validate(self, ctx: RequestContext, files: list[tuple[str, bytes]], dependencies: list[Any] | None,
+                 module_name: Any = None) -> dict[str, Any]:
+        """The same judgement as publish, storing nothing, plus buf's lint findings as warnings: under the
+        lint policy of `module_name` when it names a module that has one, else buf's default (STANDARD).
+        Signed-in callers only: it runs protoc."""
         require(ctx, Action.READ)
         require_principal(ctx.principal)
+        lint_policy = self._lint_policy(ctx, module_name)
         uploads = validate_upload(files, self._max_files)
         refs = parse_dependencies(dependencies or [])
         resolved = self._schemas.resolve(ctx.org.id, refs, {u.path for u in uploads})
@@ -182,7 +189,18 @@ class VersionsService:
         except (InvalidProto, UnresolvedImport) as refused:
             return {"valid": False, "errors": refused.details.get("errors", []),
                     "warnings": refused.details.get("warnings", [])}
-        return {"valid": True, "errors": [], "warnings": [w.as_dict() for w in outcome.warnings]}
+        lint = lint_findings(outcome.descriptor_set or b"", {u.path for u in uploads}, lint_policy)
+        return {"valid": True, "errors": [], "warnings": [w.as_dict() for w in outcome.warnings]
+                + lint[:MAX_LINT_REPORTED]}
+
+    def _lint_policy(self, ctx: RequestContext, module_name: Any) -> LintPolicy | None:
+        """The named module's lint policy (None: none named, or it requires none)."""
+        if module_name is None:
+            return None
+        if not isinstance(module_name, str):
+            raise ValidationFailed("module must be a module name", validation_errors=[
+                {"field": "module", "code": "INVALID_TYPE", "message": "the name of a module"}])
+        return self._modules.find(ctx, module_name).compatibility.lint
 
     def dependencies(self, ctx: RequestContext, module_name: str, version_text: str) -> list[dict[str, str]]:
         """The resolved transitive set, as protoc saw it at publish time."""

@@ -23,6 +23,7 @@ HEAVY = (
     "grpc_tools",
     "google.protobuf",                     # descriptors: validation, compatibility, codegen
     "chalicelib.domain.breaking",          # the breaking-change engine
+    "chalicelib.domain.lint",              # the lint engine (/validate, publish with a lint policy)
     "chalicelib.services.compatibility",
     "chalicelib.adapters.codegen",         # code generation (compile function)
     "chalicelib.adapters.protoc",          # protoc runs (publish, /validate, compile)
