@@ -76,11 +76,15 @@ def compat(ctx: typer.Context,
                                          help="buf rule or category IDs to check instead of the module's "
                                               "(repeatable), e.g. --use WIRE."),
            except_: list[str] = typer.Option([], "--except", metavar="RULE",
-                                             help="Rule IDs to leave out (repeatable).")) -> None:
+                                             help="Rule IDs to leave out (repeatable)."),
+           mode: str | None = typer.Option(None, "--mode", metavar="MODE",
+                                           help="BACKWARD, FORWARD or FULL (the direction(s) to check) instead "
+                                                "of the module's mode.")) -> None:
     """Would NEW break users of OLD, under the module's compatibility rules? Exit 0: compatible; 100: breaking."""
     opts = options(ctx)
     with client_from(opts) as client:
-        report = client.check_compatibility(module, version1, version2, use=use or None, except_=except_ or None)
+        report = client.check_compatibility(module, version1, version2, use=use or None, except_=except_ or None,
+                                            mode=mode)
     old, new = report.version1 or version1, report.version2 or version2
     if opts.json:
         print_json(dict(report.raw))
@@ -89,8 +93,9 @@ def compat(ctx: typer.Context,
         for warning in report.warnings:
             note(f"note: {warning}")
     else:
-        table(("LOCATION", "RULE", "MESSAGE"),
-              ((location(c), c.get("rule"), c.get("message")) for c in report.breaking_changes),
+        table(("LOCATION", "RULE", "DIRECTION", "MESSAGE"),
+              ((location(c), c.get("rule"), c.get("direction", "backward"), c.get("message"))
+               for c in report.breaking_changes),
               title=f"{module} {new} breaks {old}")
         say(f"{len(report.breaking_changes)} breaking change(s)")
     if not report.compatible:

@@ -294,13 +294,16 @@ class SpokeClient(FlowsMixin):
 
     # -- judgement ------------------------------------------------------------------------------------
     def check_compatibility(self, module: str, version1: str, version2: str, *, use: Sequence[str] | None = None,
-                            except_: Sequence[str] | None = None) -> CompatibilityReport:
-        """Would `version2` break users of `version1`? Stores nothing."""
+                            except_: Sequence[str] | None = None, mode: str | None = None) -> CompatibilityReport:
+        """Would `version2` break users of `version1`? Stores nothing. `mode`: a compatibility mode
+        (BACKWARD, FORWARD, FULL...) instead of the module's, for its direction(s)."""
         body: dict[str, Any] = {"version1": version1, "version2": version2}
         if use is not None:
             body["use"] = list(use)
         if except_ is not None:
             body["except"] = list(except_)
+        if mode is not None:
+            body["mode"] = mode.upper()
         return CompatibilityReport.from_json(self.call(
             "POST", f"/modules/{segment(module)}/compatibility/check", json=body, idempotent=True))
 

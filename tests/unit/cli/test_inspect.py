@@ -191,3 +191,17 @@ def test_compat_rules_can_be_chosen(server: Server, spoke: Callable[..., Result]
     assert result.exit_code == 0, result.stderr
     assert json_body(server.requests[0]) == {"version1": "v1.0.0", "version2": "v2.0.0", "use": ["WIRE"],
                                              "except": ["FIELD_NO_DELETE"]}
+
+
+def test_compat_can_name_the_mode_to_check(server: Server, spoke: Callable[..., Result]) -> None:
+    # Given a registry that finds an added field breaking when checked forward
+    server.on("POST", f"{BASE}/modules/user/compatibility/check", envelope(
+        {"compatible": False, "warnings": [], "version1": "v1.0.0", "version2": "v1.1.0", "directions": ["forward"],
+         "breaking_changes": [{"rule": "FIELD_NO_DELETE", "file": "user.proto", "line": 3, "column": 1,
+                               "message": "Previously present field \"2\" ...", "direction": "forward"}]}))
+    # When asking for a forward check
+    result = spoke("compat", "user", "v1.0.0", "v1.1.0", "--mode", "forward")
+    # Then the mode is what the server is asked to apply, and the finding says which way it failed
+    assert result.exit_code == 100, result.stderr
+    assert json_body(server.requests[0]) == {"version1": "v1.0.0", "version2": "v1.1.0", "mode": "FORWARD"}
+    assert "forward" in result.stdout and "FIELD_NO_DELETE" in result.stdout
