@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 
 from google.protobuf import descriptor_pb2
 
+from chalicelib.domain.buf_paths import path_is_covered
+
 from . import rules_enum, rules_field, rules_file, rules_message, rules_package, rules_service
 from .config import BreakingConfig, ResolvedConfig
 from .context import Ctx
@@ -150,23 +152,10 @@ def is_unstable_package(package: str) -> bool:
     return _positive(major_part)
 
 
-def _path_matches(paths: frozenset[str], path: str) -> bool:
-    """True when `path` or one of its parent directories is listed ("." covers everything)."""
-    if not paths:
-        return False
-    if path in paths or "." in paths:
-        return True
-    while "/" in path:
-        path = path.rsplit("/", 1)[0]
-        if path in paths:
-            return True
-    return False
-
-
 def _ignored_at(resolved: ResolvedConfig, rule: str, file: FileIdx) -> bool:
-    if _path_matches(resolved.ignore_paths, file.path):
+    if path_is_covered(resolved.ignore_paths, file.path):
         return True
-    if _path_matches(resolved.ignore_rule_paths.get(rule, frozenset()), file.path):
+    if path_is_covered(resolved.ignore_rule_paths.get(rule, frozenset()), file.path):
         return True
     return resolved.ignore_unstable_packages and is_unstable_package(file.package)
 

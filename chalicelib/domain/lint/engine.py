@@ -5,6 +5,8 @@ from collections.abc import Collection
 
 from google.protobuf import descriptor_pb2
 
+from chalicelib.domain.buf_paths import path_is_covered
+
 from . import rules_files as files_rules
 from . import rules_rpc as rpc
 from . import rules_style as style
@@ -67,19 +69,6 @@ IGNORE_PREFIX = "buf:lint:ignore"
 WELL_KNOWN_PREFIX = "google/protobuf/"
 
 
-def _covered(paths: Collection[str], path: str) -> bool:
-    """buf's MapHasEqualOrContainingPath: `path` or one of its directories is listed ("." is all)."""
-    if not paths:
-        return False
-    if path in paths or "." in paths:
-        return True
-    while "/" in path:
-        path = path.rsplit("/", 1)[0]
-        if path in paths:
-            return True
-    return False
-
-
 def _comment_ignored(rule_id: str, file: LintFile, source_path: tuple[int, ...]) -> bool:
     wanted = f"{IGNORE_PREFIX} {rule_id}"
     for associated in associated_paths(source_path):
@@ -93,9 +82,9 @@ def _comment_ignored(rule_id: str, file: LintFile, source_path: tuple[int, ...])
 
 def _ignored(rule_id: str, hit: Hit, resolved: ResolvedLintConfig) -> bool:
     file, source_path, _ = hit
-    if _covered(resolved.ignore_paths, file.path):
+    if path_is_covered(resolved.ignore_paths, file.path):
         return True
-    if _covered(resolved.ignore_rule_paths.get(rule_id, frozenset()), file.path):
+    if path_is_covered(resolved.ignore_rule_paths.get(rule_id, frozenset()), file.path):
         return True
     return bool(resolved.config.allow_comment_ignores and source_path
                 and _comment_ignored(rule_id, file, source_path))

@@ -7,11 +7,13 @@ compiler, we with protoc, so positions, messages, order and exit code must agree
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +95,21 @@ if __name__ == "__main__":  # python -m tests.unit.lint.harness [case ...]: show
             elif names:
                 print(f"=== {case.name}: OK\n{theirs.stdout['text']}")
     print(f"{len(cases) - bad}/{len(cases)} cases agree")
+
+
+def report_seeds(lint_both: Callable[[int, Path], tuple[Outputs, Outputs]], first: int, last: int,
+                 error_format: str) -> None:
+    """A longer run than the tests' (`python -m tests.unit.lint.test_... FIRST LAST`): each seed whose output
+    differs from buf's is printed as a diff of `error_format`, then how many agreed."""
+    differing = 0
+    for seed in range(first, last):
+        with tempfile.TemporaryDirectory() as tmp:
+            theirs, ours = lint_both(seed, Path(tmp))
+        if ours.stdout != theirs.stdout:
+            differing += 1
+            print(f"seed {seed}:")
+            sys.stdout.writelines(difflib.unified_diff(theirs.stdout[error_format].splitlines(True),
+                                                       ours.stdout[error_format].splitlines(True), "buf", "spoke",
+                                                       n=0))
+    print(f"{last - first - differing}/{last - first} seeds agree")
+

@@ -9,10 +9,8 @@ prints a COMPILE finding and spoke lints.
 """
 from __future__ import annotations
 
-import difflib
 import random
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ import pytest
 from tests.unit.breaking.generative.generate import Generator
 from tests.unit.breaking.generative.render import render
 
-from .harness import Outputs, run_buf, run_spoke
+from .harness import Outputs, report_seeds, run_buf, run_spoke
 
 SEEDS = range(6)
 CONFIG = ("version: v2\nlint:\n  use: [STANDARD, COMMENTS, UNARY_RPC, STABLE_PACKAGE_NO_IMPORT_UNSTABLE, "
@@ -45,14 +43,4 @@ def test_generated_schemas_are_linted_like_buf(seed: int, tmp_path: Path) -> Non
 
 
 if __name__ == "__main__":
-    first, last = int(sys.argv[1]), int(sys.argv[2])
-    differing = 0
-    for seed in range(first, last):
-        with tempfile.TemporaryDirectory() as tmp:
-            theirs, ours = lint_both(seed, Path(tmp))
-        if ours.stdout != theirs.stdout:
-            differing += 1
-            print(f"seed {seed}:")
-            sys.stdout.writelines(difflib.unified_diff(theirs.stdout["json"].splitlines(True),
-                                                       ours.stdout["json"].splitlines(True), "buf", "spoke", n=0))
-    print(f"{last - first - differing}/{last - first} seeds agree")
+    report_seeds(lint_both, int(sys.argv[1]), int(sys.argv[2]), "json")

@@ -8,15 +8,13 @@ aligns protoc's source info with buf's (chalicelib/cli/lint.py, align_comments_w
 """
 from __future__ import annotations
 
-import difflib
 import random
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from .harness import CORPUS, Outputs, run_buf, run_spoke
+from .harness import CORPUS, Outputs, report_seeds, run_buf, run_spoke
 
 SEEDS = range(4)
 BASE = (CORPUS / "naming" / "acme" / "names" / "v1" / "names.proto").read_text().splitlines()
@@ -65,14 +63,4 @@ def test_comments_lead_the_declarations_buf_says(seed: int, tmp_path: Path) -> N
 
 
 if __name__ == "__main__":
-    first, last = int(sys.argv[1]), int(sys.argv[2])
-    differing = 0
-    for seed in range(first, last):
-        with tempfile.TemporaryDirectory() as tmp:
-            theirs, ours = lint_both(seed, Path(tmp))
-        if ours.stdout != theirs.stdout:
-            differing += 1
-            print(f"seed {seed}:")
-            sys.stdout.writelines(difflib.unified_diff(theirs.stdout["text"].splitlines(True),
-                                                       ours.stdout["text"].splitlines(True), "buf", "spoke", n=0))
-    print(f"{last - first - differing}/{last - first} seeds agree")
+    report_seeds(lint_both, int(sys.argv[1]), int(sys.argv[2]), "text")
