@@ -211,7 +211,7 @@ def check(new_location: str, against: AgainstInput, *, config: str | None = None
                              "input, --path points to files that do not exist, or --exclude-path excludes all files."
                              if new.kind == "directory" else "image contains no files")
         if limit_to_input_files:
-            old = limited_to(old, [file.name for file in new.fds.file])
+            old = limited_to(old, [file.name for file in new.fds.file], with_imports=not exclude_imports)
         findings = sorted((finding for unit_config, new_unit, old_unit in _units(new, old, breaking_config, config)
                            for finding in check_breaking(new_unit.fds, old_unit.fds, unit_config)),
                           key=Finding.sort_key)

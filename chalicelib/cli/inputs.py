@@ -299,7 +299,16 @@ def without_imports(source: Source) -> Source:
     return source.replace_files([f for f in source.fds.file if f.name in own])
 
 
-def limited_to(source: Source, names: Collection[str]) -> Source:
-    """`--limit-to-input-files`: the against input keeps only files the input has."""
-    wanted = set(names)
-    return source.replace_files([f for f in source.fds.file if f.name in wanted])
+def limited_to(source: Source, names: Collection[str], with_imports: bool = True) -> Source:
+    """`--limit-to-input-files`: the against input keeps only files the input has and, as buf targets
+    paths, what they import (transitively; `with_imports=False` under --exclude-imports drops those)."""
+    by_name = {file.name: file for file in source.fds.file}
+    kept: set[str] = set()
+    pending = [name for name in names if name in by_name]
+    while pending:
+        name = pending.pop()
+        if name not in kept:
+            kept.add(name)
+            if with_imports:
+                pending.extend(dependency for dependency in by_name[name].dependency if dependency in by_name)
+    return source.replace_files([f for f in source.fds.file if f.name in kept])
