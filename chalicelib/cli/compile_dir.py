@@ -102,6 +102,21 @@ _DEFAULT_PREFIX = re.compile(r"default\s*=\s*$")
 FIELD_DEFAULT, FIELD_TYPE, FIELD_TYPE_NAME = 7, 5, 6
 
 
+def _default_keyword(lines: list[str], line: int, column: int) -> tuple[int, int] | None:
+    """Where the `default =` before a default value at (line, column) starts: on the same line, or on the
+    nearest non-blank line above when only whitespace precedes the value."""
+    match = _DEFAULT_PREFIX.search(lines[line][:column])
+    if match:
+        return line, match.start()
+    if lines[line][:column].strip():
+        return None
+    for previous in range(line - 1, -1, -1):
+        if lines[previous].strip():
+            match = _DEFAULT_PREFIX.search(lines[previous])
+            return (previous, match.start()) if match else None
+    return None
+
+
 def align_source_info_with_buf(fds: descriptor_pb2.FileDescriptorSet, sources: dict[str, Path]) -> None:
     """Make protoc's source info point where buf's own compiler points, for the spans findings use.
 
@@ -124,9 +139,11 @@ def align_source_info_with_buf(fds: descriptor_pb2.FileDescriptorSet, sources: d
             line = lines[span[0]]
             if path and path[-1] == FIELD_DEFAULT and len(path) >= 3 and (len(path) == 3 and path[0] == 7 or
                                                                       len(path) >= 5 and path[-3] in (2, 6)):
-                match = _DEFAULT_PREFIX.search(line[: span[1]])
-                if match:
-                    location.span[1] = match.start()
+                start = _default_keyword(lines, span[0], span[1])
+                if start is not None and start[0] == span[0]:
+                    location.span[1] = start[1]
+                elif start is not None:  # `default =` on an earlier line: the span now covers two lines
+                    location.span[:] = [start[0], start[1], span[0], span[2]]
             elif path and path[-1] == FIELD_TYPE and line[span[1]: span[2]] == "group":
                 type_spans[path[:-1]] = span
                 drop.append(index)

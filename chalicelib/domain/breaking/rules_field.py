@@ -152,10 +152,12 @@ def field_same_type(ctx: Ctx, new: FieldIdx, old: FieldIdx) -> None:
 
 def _enum_wire_compatible(ctx: Ctx, rule: str, new: FieldIdx, old: FieldIdx) -> None:
     """Another enum is fine if it has the same short name and keeps every old value (name and number)."""
-    old_enum, new_enum = ctx.old.enum_of(old), ctx.new.enum_of(new)
-    if old_enum is None or new_enum is None or old_enum.name != new_enum.name:
+    if old.proto.type_name.rsplit(".", 1)[-1] != new.proto.type_name.rsplit(".", 1)[-1]:
         _changed_type_name(ctx, rule, new, old)
         return
+    old_enum, new_enum = ctx.old.enum_of(old), ctx.new.enum_of(new)
+    if old_enum is None or new_enum is None:
+        return  # its file is left out of the check (--limit-to-input-files --exclude-imports): buf keeps quiet
     new_values = {value.name: value.number for value in new_enum.proto.value}
     if any(new_values.get(value.name) != value.number for value in old_enum.proto.value):
         _changed_type_name(ctx, rule, new, old)
@@ -223,6 +225,9 @@ def field_same_name(ctx: Ctx, new: FieldIdx, old: FieldIdx) -> None:
 def field_same_default(ctx: Ctx, new: FieldIdx, old: FieldIdx) -> None:
     if not can_have_default(ctx.old, old) or not can_have_default(ctx.new, new):
         return
+    if (old.proto.type == TYPE_ENUM and ctx.old.enum_of(old) is None
+            or new.proto.type == TYPE_ENUM and ctx.new.enum_of(new) is None):
+        return  # the enum's file is left out of the check (--limit-to-input-files --exclude-imports), as buf
     previous, current = get_default(ctx.old, old), get_default(ctx.new, new)
     if previous.is_zero() and current.is_zero():
         return

@@ -125,3 +125,28 @@ def test_an_enum_moved_out_of_a_file_left_out_of_the_check_is_not_a_wire_change(
 
     assert buf[0] == 100 and "FIELD_SAME_TYPE" in buf[1] and "WIRE_COMPATIBLE_TYPE" not in buf[1]
     assert run_cli(tmp_path, config, "json", flags=flags) == buf
+
+
+def test_an_enum_default_whose_enum_is_left_out_of_the_check_is_not_compared(tmp_path: Path) -> None:
+    """Same move, proto2 with an enum default (seed 70359): buf cannot read the old default's enum and
+    reports no FIELD_SAME_DEFAULT; neither may we (we used to print `Kind.0(?)`)."""
+    sources = {
+        "old": {"e.proto": 'syntax = "proto2";\npackage x;\nenum Kind {\n  A = 1;\n  B = 2;\n}\n',
+                "a.proto": 'syntax = "proto2";\npackage x;\nimport "e.proto";\n'
+                           "message M {\n  optional x.Kind kind = 1 [default = B];\n}\n"},
+        "new": {"y.proto": 'syntax = "proto2";\npackage y;\nenum Kind {\n  A = 1;\n  B = 2;\n}\n',
+                "a.proto": 'syntax = "proto2";\npackage x;\nimport "y.proto";\n'
+                           "message M {\n  optional y.Kind kind = 1 [default = B];\n}\n"},
+    }
+    for (side, files), builder in zip(sources.items(), ("buf", "protoc"), strict=True):
+        (tmp_path / side).mkdir()
+        for name, text in files.items():
+            (tmp_path / side / name).write_text(text)
+        build_image(tmp_path / side, tmp_path / f"{side}.binpb", builder)
+    config = _config({"use": ["FILE", "WIRE"]})
+    flags = ("--limit-to-input-files", "--exclude-imports")
+
+    buf = run_buf(tmp_path, config, "json", flags=flags)
+
+    assert buf[0] == 100 and "FIELD_SAME_TYPE" in buf[1] and "FIELD_SAME_DEFAULT" not in buf[1]
+    assert run_cli(tmp_path, config, "json", flags=flags) == buf

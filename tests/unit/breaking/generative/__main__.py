@@ -19,6 +19,14 @@ from .runner import SeedResult, run_seed
 from .shrink import shrink
 
 
+def say(text: str) -> None:
+    """Print to the real stdout: another thread may be running the CLI with sys.stdout redirected."""
+    stream = sys.__stdout__
+    assert stream is not None
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def keep_case(result: SeedResult, work: Path, keep: Path, index: int) -> Path:
     case = keep / f"seed{result.seed}_{index}"
     shutil.rmtree(case, ignore_errors=True)
@@ -55,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed, (result, error) in zip(seeds, pool.map(one, seeds), strict=True):
                 if result is None:
                     differences += 1
-                    print(f"ERROR {error}", flush=True)
+                    say(f"ERROR {error}")
                     continue
                 findings += result.findings
                 rules |= result.rules
@@ -63,14 +71,14 @@ def main(argv: list[str] | None = None) -> int:
                 for index, difference in enumerate(result.differences):
                     differences += 1
                     case = keep_case(result, work, args.keep, index)
-                    print(f"DIFFERENCE {difference.explain()}\n  kept in {case}", flush=True)
+                    say(f"DIFFERENCE {difference.explain()}\n  kept in {case}")
                     if args.shrink and difference.what == "check_breaking":
-                        shrink(case, log=lambda line: print(line, flush=True))
-                        print(f"  shrunk: {case}", flush=True)
+                        shrink(case, log=say)
+                        say(f"  shrunk: {case}")
                 shutil.rmtree(work, ignore_errors=True)
                 if (seed - args.start + 1) % 100 == 0:
-                    print(f"{seed - args.start + 1} seeds done, {differences} differences, "
-                          f"{time.monotonic() - started:.0f} s", flush=True)
+                    say(f"{seed - args.start + 1} seeds done, {differences} differences, "
+                          f"{time.monotonic() - started:.0f} s")
     elapsed = time.monotonic() - started
     print(f"{args.seeds} seeds ({args.start}..{args.start + args.seeds - 1}), {args.configs} configurations each: "
           f"{findings} findings by buf over {len(rules)} rules, {differences} differences, {elapsed:.0f} s")
