@@ -106,13 +106,24 @@ export async function detail(view, [id], _query, ctx) {
       messages.replaceChildren(notice("error", `${error.code}: ${error.message}`));
     } finally { button.disabled = false; }
   };
+  // The list is replaced only when its answer arrives (no empty flash), and only by the newest load:
+  // an older answer arriving late is dropped. aria-busy says when the list is settled.
+  let generation = 0;
   const load = async (fromStart) => {
-    if (fromStart) { cursor = null; items.replaceChildren(); }
-    const data = await api.get(`/webhooks/${seg(id)}/deliveries`, {query: {page_size: 20, cursor}});
-    if (!data.deliveries.length && !items.children.length) add(items, h("li", {class: "empty"}, "No deliveries yet."));
-    for (const delivery of data.deliveries) add(items, deliveryRow(delivery, redeliver));
-    cursor = data.pagination.next_cursor;
-    more.hidden = !data.pagination.has_more || !data.deliveries.length;
+    const mine = ++generation;
+    items.setAttribute("aria-busy", "true");
+    try {
+      const data = await api.get(`/webhooks/${seg(id)}/deliveries`,
+        {query: {page_size: 20, cursor: fromStart ? null : cursor}});
+      if (mine !== generation) return;
+      if (fromStart) items.replaceChildren();
+      if (!data.deliveries.length && !items.children.length) add(items, h("li", {class: "empty"}, "No deliveries yet."));
+      for (const delivery of data.deliveries) add(items, deliveryRow(delivery, redeliver));
+      cursor = data.pagination.next_cursor;
+      more.hidden = !data.pagination.has_more || !data.deliveries.length;
+    } finally {
+      if (mine === generation) items.setAttribute("aria-busy", "false");
+    }
   };
   listBox.querySelector("#refresh").addEventListener("click", () => load(true).catch((e) => messages.replaceChildren(notice("error", e.message))));
   more.addEventListener("click", () => load(false).catch((e) => messages.replaceChildren(notice("error", e.message))));
