@@ -5,11 +5,11 @@ buf expands categories to rules, removes `except`, then swaps deprecated rule ID
 """
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.buf_paths import clean_relative
 from chalicelib.domain.errors import BadRequest
 
 from .catalogue import DEFAULT_VERSION, VERSIONS, RuleSpec, catalogue
@@ -178,12 +178,7 @@ def _undeprecate(ids: set[str], rules: dict[str, RuleSpec]) -> set[str]:
 
 def normalize_path(path: str) -> str:
     """Clean a relative ignore path the way buf does; reject absolute or escaping paths."""
-    if path.startswith("/"):
-        raise InvalidBreakingConfig(f"invalid ignore path {path}: expected to be relative")
-    cleaned = posixpath.normpath(path)
-    if cleaned == ".." or cleaned.startswith("../"):
-        raise InvalidBreakingConfig(f"invalid ignore path {path}: is outside the context directory")
-    return cleaned
+    return clean_relative(path, f"invalid ignore path {path}", InvalidBreakingConfig)
 
 
 def check_not_nested(paths: list[str], name: str) -> None:

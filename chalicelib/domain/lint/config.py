@@ -6,11 +6,11 @@ and on by default in v2 (`disallow_comment_ignores: true` turns them off).
 """
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.buf_paths import clean_relative
 from chalicelib.domain.errors import BadRequest
 
 from .catalogue import VERSIONS, categories_for, rules_for
@@ -124,13 +124,7 @@ def _string(values: Mapping[str, Any], name: str, default: str) -> str:
 
 
 def _relative(path: str) -> str:
-    """Clean an ignore path as buf does; absolute or escaping paths are errors."""
-    if path.startswith("/"):
-        raise InvalidLintConfig(f"invalid path: {path}: expected to be relative")
-    cleaned = posixpath.normpath(path)
-    if cleaned == ".." or cleaned.startswith("../"):
-        raise InvalidLintConfig(f"invalid path: {path}: is outside the context directory")
-    return cleaned
+    return clean_relative(path, f"invalid path: {path}", InvalidLintConfig)
 
 
 @dataclass(frozen=True)
